@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Diagnostic } from "../diagnostics/types.js";
@@ -109,13 +109,8 @@ export function loadProgram(entryPaths: readonly string[], options: LoadOptions 
 
 function listStdlib(dir: string): string[] {
   try {
-    return (readFileSync ? requireDir(dir) : []).filter((n) => n.endsWith(".seer")).map((n) => n.slice(0, -5));
+    return readdirSync(dir).filter((n) => n.endsWith(".seer")).map((n) => n.slice(0, -5)).sort();
   } catch {
     return [];
   }
-}
-
-import { readdirSync } from "node:fs";
-function requireDir(dir: string): string[] {
-  return readdirSync(dir).sort();
 }
