@@ -320,14 +320,14 @@ export function deriveAnyNet(params: AnyNetParams): StageTableResult {
   const problems: ParamProblem[] = [];
   const stageCount = Array.isArray(params.depths) ? params.depths.length : 0;
   if (stageCount === 0) problems.push({ field: "depths", message: "depths must list at least one stage" });
-  const lists: [string, unknown[] | undefined][] = [
-    ["widths", params.widths],
-    ["groupWidths", params.groupWidths],
-    ["bottleneckMultipliers", params.bottleneckMultipliers],
-    ["strides", params.strides],
+  const lists: [string, unknown[] | undefined, boolean][] = [
+    ["widths", params.widths, true],
+    ["groupWidths", params.groupWidths, true],
+    ["bottleneckMultipliers", params.bottleneckMultipliers, false],
+    ["strides", params.strides, false],
   ];
-  for (const [field, list] of lists) {
-    if (list !== undefined && (!Array.isArray(list) || list.length !== stageCount)) {
+  for (const [field, list, required] of lists) {
+    if ((required || list !== undefined) && (!Array.isArray(list) || list.length !== stageCount)) {
       problems.push({ field, message: `${field} must have one entry per stage (${stageCount}), got ${Array.isArray(list) ? list.length : "none"}` });
     }
   }

@@ -222,3 +222,9 @@ class Printer {
 function quote(s: string): string {
   return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\t/g, "\\t")}"`;
 }
+
+/** One value in canonical form, e.g. a schedule as stored in the IR's `written` field. */
+export function formatValue(v: A.Value): string {
+  const empty: A.SourceFile = { kind: "File", path: "", imports: [], decls: [], comments: [], span: v.span };
+  return new Printer(empty, "").value(v, "", 0);
+}

@@ -62,6 +62,20 @@ export function parseSource(text: string, file: string): ParseResult {
   return { file: ast, diagnostics: dedupeByPosition(diagnostics) };
 }
 
+/** Parses one `path = value` statement, e.g. a `-s loss.temperature=0.2` argument; its spans point into `text`. */
+export function parseStatement(text: string, file: string): { statement: A.Statement | null; diagnostics: Diagnostic[] } {
+  const lines = new LineIndex(text);
+  const diagnostics: Diagnostic[] = [];
+  const lexed = T.seerLexer.tokenize(text);
+  for (const err of lexed.errors) diagnostics.push(lexError(err, text, file, lines));
+  seerParser.input = T.significantNewlines(lexed.tokens.filter((t) => t.tokenType !== T.UnterminatedString && t.tokenType !== T.UnterminatedBlockComment));
+  const cst = seerParser.statement();
+  for (const err of seerParser.errors) diagnostics.push(parseError(err, file, lines, text.length));
+  if (diagnostics.length > 0) return { statement: null, diagnostics };
+  const builder = new AstBuilder(file, lines, diagnostics);
+  return { statement: builder.statementOf(cst), diagnostics };
+}
+
 /** Recovery can report the same place twice; users should see one message per place. */
 function dedupeByPosition(diagnostics: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
@@ -192,6 +206,10 @@ class AstBuilder {
   block(n: CstNode): A.BlockNode {
     const statements = this.nodes(n.children as Ctx, "statement").map((s) => this.statement(s)).filter((s): s is A.Statement => s !== null);
     return { kind: "Block", statements, span: this.spanOfNode(n) };
+  }
+
+  statementOf(n: CstNode): A.Statement | null {
+    return this.statement(n);
   }
 
   private statement(n: CstNode): A.Statement | null {

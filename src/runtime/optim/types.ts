@@ -26,7 +26,8 @@ export interface LarsSpec extends CommonSpec {
   nesterov?: boolean;
   /**
    * Default true. False gives bias and normalisation parameters a plain momentum-SGD step at the global
-   * rate, without the trust ratio (the SimCLR/BYOL "exclude from layer adaptation" convention).
+   * rate, without the trust ratio and without weight decay (the SimCLR/BYOL "exclude from layer
+   * adaptation" convention).
    */
   adaptBiasAndBn?: boolean;
 }

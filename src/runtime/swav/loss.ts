@@ -57,7 +57,7 @@ export function swavLoss(options: SwavLossOptions): SwavLossResult {
   const computeStats = options.computeStats ?? true;
 
   const { loss, codes, summary } = tf.tidy(() => {
-    const logProbs = scoresPerCrop.map((scores) => tf.logSoftmax(tf.div(scores, temperature)));
+    const logProbs = scoresPerCrop.map((scores) => tf.logSoftmax(tf.div<tf.Tensor2D>(scores, temperature)));
     const logProbsOfAllCrops = logProbs.length === 1 ? logProbs[0] : tf.addN(logProbs);
     const otherCrops = scoresPerCrop.length - 1;
     const codes: tf.Tensor2D[] = [];

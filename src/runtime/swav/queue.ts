@@ -62,6 +62,7 @@ export class EmbeddingQueue {
    * Scores of every assigned crop's queue under `score` (e.g. `e => tf.matMul(e, prototypes, false, true)`),
    * ready for `swavLoss({ queueScores })`; undefined until full. Computed without gradient: they only
    * feed the codes, which carry none, so taping them would only cost a backward pass into the prototypes.
+   * The returned tensors belong to the caller (dispose them, or create them inside a tidy).
    */
   scores(score: (embeddings: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D[] | undefined {
     if (!this.isFull()) return undefined;

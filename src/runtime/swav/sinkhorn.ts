@@ -46,10 +46,10 @@ export function sinkhornWithQueue(
 
 function balancedCodes(scores: tf.Tensor2D, epsilon: number, iterations: number): tf.Tensor2D {
   const [samples, prototypes] = scores.shape;
-  const scaled = tf.div(scores, epsilon);
+  const scaled = tf.div<tf.Tensor2D>(scores, epsilon);
   // Subtracting the global max keeps exp() finite at scores/epsilon of 20 and beyond; the
   // normalisation that follows removes the constant factor it introduces.
-  let codes: tf.Tensor2D = tf.exp(tf.sub(scaled, tf.max(scaled)));
+  let codes = tf.exp(tf.sub<tf.Tensor2D>(scaled, tf.max(scaled)));
   codes = tf.div(codes, tf.sum(codes));
   for (let i = 0; i < iterations; i++) {
     codes = tf.mul(codes, tf.div(1 / prototypes, tf.sum(codes, 0, true)));

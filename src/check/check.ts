@@ -1,0 +1,108 @@
+import { dirname } from "node:path";
+import type { Diagnostic } from "../diagnostics/types.js";
+import type * as A from "../language/ast.js";
+import type { Program } from "../language/loader.js";
+import { parseStatement } from "../language/parse.js";
+import { deriveAll, type Derived } from "../compile/derive.js";
+import { lowerExperiment } from "../compile/lower.js";
+import type { ExperimentIR } from "../compile/ir.js";
+import { CheckContext } from "./context.js";
+import { experimentEntries, visibleDefinitions } from "./binder.js";
+import { OVERRIDE_LAYER, walkBlock, readVariant, type Entry } from "./walker.js";
+import type { CheckedExperiment } from "./checked.js";
+import { RULES, type RuleOptions } from "./rules/index.js";
+import { familyKinds, BLOCK_SPECS } from "./registry.js";
+import { refName } from "./values.js";
+import { readSchedule } from "./readers.js";
+
+export interface Override {
+  /** The argument as typed after `-s`, e.g. `loss.temperature=0.2`. */
+  text: string;
+  /** The name diagnostics use for it, e.g. `<-s #1>`. */
+  file: string;
+}
+
+export interface CheckOptions {
+  overrides?: Override[];
+  /** Overrides the experiment's own `target` (e.g. `seerc compile --target vissl`). */
+  target?: "tfjs" | "vissl";
+  backend?: RuleOptions["backend"];
+  /** Statements layered over the experiment's own (a sweep trial's assignment). */
+  extraEntries?: Entry[];
+}
+
+export interface ExperimentResult {
+  name: string;
+  file: string;
+  decl: A.ExperimentDecl;
+  checked: CheckedExperiment;
+  derived: Derived;
+  diagnostics: Diagnostic[];
+  /** Present when the experiment has no errors. */
+  ir: ExperimentIR | null;
+}
+
+/** Parses `-s path=value` arguments into statements; their diagnostics point into the argument text. */
+export function overrideEntries(overrides: readonly Override[], diagnostics: Diagnostic[]): Entry[] {
+  const entries: Entry[] = [];
+  for (const o of overrides) {
+    const parsed = parseStatement(o.text, o.file);
+    diagnostics.push(...parsed.diagnostics);
+    const s = parsed.statement;
+    if (!s) continue;
+    if (s.op !== "=") {
+      diagnostics.push({ code: "SEER1014", severity: "error", message: `an override is written \`path=value\`, e.g. \`-s loss.temperature=0.2\``, span: s.span, related: [], suggestions: [] });
+      continue;
+    }
+    entries.push({ path: s.path, op: s.op, value: s.value, span: s.span, layer: OVERRIDE_LAYER });
+  }
+  return entries;
+}
+
+/** Checks one experiment: reads every field, derives what can be derived, runs every rule, and lowers to the IR when clean. */
+export function checkExperiment(program: Program, file: string, decl: A.ExperimentDecl, options: CheckOptions = {}): ExperimentResult {
+  const pre: Diagnostic[] = [];
+  const defs = visibleDefinitions(program, file, pre);
+  const ctx = new CheckContext(defs, dirname(file));
+  ctx.diagnostics.push(...pre);
+  const entries = experimentEntries(decl, defs, ctx.diagnostics) ?? [];
+  entries.push(...(options.extraEntries ?? []));
+  entries.push(...overrideEntries(options.overrides ?? [], ctx.diagnostics));
+  const checked = walkBlock(ctx, "experiment", entries, "", decl.name.span) as unknown as CheckedExperiment;
+  const derived = deriveAll(checked);
+  const target = options.target ?? checked.target ?? "tfjs";
+  const ruleOptions: RuleOptions = { target, backend: options.backend ?? null };
+  for (const [, rule] of RULES) rule({ ctx, exp: checked, derived, options: ruleOptions });
+  let ir: ExperimentIR | null = null;
+  if (ctx.errorCount === 0) {
+    const sources = [...program.files.keys()];
+    ir = lowerExperiment({ name: decl.name.name, exp: { ...checked, target }, derived, presets: ctx.presets, sources });
+  }
+  return { name: decl.name.name, file, decl, checked, derived, diagnostics: ctx.diagnostics, ir };
+}
+
+/** Checks a preset on its own, as the family its kind belongs to, so stdlib files are verified too. */
+export function checkPreset(program: Program, file: string, decl: A.PresetDecl): Diagnostic[] {
+  const pre: Diagnostic[] = [];
+  const defs = visibleDefinitions(program, file, pre);
+  const ctx = new CheckContext(defs, dirname(file));
+  ctx.diagnostics.push(...pre);
+  const family = presetFamily(decl, defs, []);
+  if (!family) {
+    // Not a block kind: a schedule preset (`preset seer_schedule = warmup linear …`).
+    readSchedule(ctx, decl.value);
+    return ctx.diagnostics;
+  }
+  const entry: Entry = { path: [decl.name], op: "=", value: decl.value, span: decl.span, layer: 0 };
+  readVariant(ctx, family, entry, [], decl.name.name);
+  return ctx.diagnostics;
+}
+
+function presetFamily(decl: A.PresetDecl, defs: ReturnType<typeof visibleDefinitions>, seen: string[]): string | null {
+  const head = decl.value.kind === "Phrase" ? decl.value.items[0] : decl.value;
+  const name = refName(head);
+  if (!name || seen.includes(name)) return null;
+  for (const spec of BLOCK_SPECS.values()) if (spec.family && spec.kind === name && familyKinds(spec.family).includes(name)) return spec.family;
+  const def = defs.get(name);
+  return def && def.decl.kind === "Preset" ? presetFamily(def.decl, defs, [...seen, name]) : null;
+}

@@ -1,0 +1,92 @@
+// Decoding image files with sharp (libvips) in the worker threads. Every failure becomes a SkipError with
+// a reason, so one bad file costs one skipped sample and never the run.
+
+import { open } from "node:fs/promises";
+import { SkipError } from "./errors.js";
+import type { RgbImage } from "./render.js";
+import type { DecodeLimits, SkipReason } from "./types.js";
+import { reasonForFsError } from "./walk.js";
+
+type Sharp = typeof import("sharp");
+let sharpPromise: Promise<Sharp> | null = null;
+
+/** Loaded on first use so synthetic and IDX pipelines never load libvips. One libvips thread per worker. */
+function loadSharp(): Promise<Sharp> {
+  sharpPromise ??= import("sharp").then((module) => {
+    const sharp = module.default;
+    sharp.concurrency(1);
+    sharp.cache(false);
+    return sharp;
+  });
+  return sharpPromise;
+}
+
+async function readWhole(path: string, limits: DecodeLimits): Promise<Buffer> {
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    throw new SkipError(reasonForFsError(error), (error as Error).message);
+  }
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory()) throw new SkipError("not-an-image", "is a directory");
+    if (stats.size === 0) throw new SkipError("empty", "the file has 0 bytes");
+    if (stats.size > limits.maxBytes) throw new SkipError("too-large", `${stats.size} bytes is over the ${limits.maxBytes}-byte limit`);
+    return await handle.readFile();
+  } catch (error) {
+    if (error instanceof SkipError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SkipError(code === "EISDIR" ? "not-an-image" : reasonForFsError(error), (error as Error).message);
+  } finally {
+    await handle.close();
+  }
+}
+
+export function reasonForDecodeError(message: string): SkipReason {
+  if (/pixel limit/i.test(message)) return "too-many-pixels";
+  if (/unsupported image format|unsupported (compression|codec)|not a known file format/i.test(message)) return "not-an-image";
+  if (/premature end|truncat|end of (file|data|stream)|unexpected end|not enough data|input buffer is empty/i.test(message)) return "truncated";
+  return "corrupt";
+}
+
+const WHITE = { r: 255, g: 255, b: 255 };
+
+/**
+ * Decodes `bytes` to 8-bit sRGB with three channels: EXIF orientation applied, embedded profiles and CMYK
+ * converted to sRGB, alpha composited onto white (as a viewer shows a transparent image on a page),
+ * grayscale replicated, first frame of animations and multi-page files. Images over `limits.maxPixels`
+ * are refused from their header, before any pixel is decoded. Truncated files are refused (libvips'
+ * "truncated" level) while files with only minor warnings are accepted, as photos in the wild often carry.
+ */
+export async function decodeImageBytes(bytes: Buffer, limits: DecodeLimits): Promise<RgbImage> {
+  const sharp = await loadSharp();
+  let result: { data: Buffer; info: { width: number; height: number; channels: number } };
+  try {
+    result = await sharp(bytes, { failOn: "truncated", limitInputPixels: limits.maxPixels, sequentialRead: true })
+      .autoOrient()
+      .flatten({ background: WHITE })
+      .toColourspace("srgb")
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new SkipError(reasonForDecodeError(message), message);
+  }
+  const { data, info } = result;
+  const pixels = info.width * info.height;
+  if (info.channels === 3) return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, pixels * 3) };
+  const rgb = new Uint8Array(pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    const source = p * info.channels;
+    const gray = info.channels < 3;
+    rgb[p * 3] = data[source];
+    rgb[p * 3 + 1] = data[gray ? source : source + 1];
+    rgb[p * 3 + 2] = data[gray ? source : source + 2];
+  }
+  return { width: info.width, height: info.height, data: rgb };
+}
+
+export async function decodeImageFile(path: string, limits: DecodeLimits): Promise<RgbImage> {
+  return decodeImageBytes(await readWhole(path, limits), limits);
+}

@@ -1,0 +1,114 @@
+// What a worker does with a job: for each slot, try its candidate images in order until one decodes, then
+// render that image's crops into the shared output arrays. The same code runs in-process when workers = 0.
+
+import { planCropGroups, type CropGroupPlan } from "./augment-params.js";
+import { decodeImageFile } from "./decode.js";
+import { SkipError } from "./errors.js";
+import { Scratch } from "./image-ops.js";
+import { renderEvalSample, renderTrainingSample, type RgbImage } from "./render.js";
+import { renderSyntheticImage } from "./synthetic.js";
+import type { AugmentSpec, DecodeLimits, SampleRef, SkippedFile, SourceWorkerContext } from "./types.js";
+
+export interface ProcessorInit {
+  context: SourceWorkerContext;
+  augment: AugmentSpec;
+  seed: number;
+  mode: "train" | "eval";
+  evalSize: number;
+  evalResizeRatio: number;
+  limits: DecodeLimits;
+}
+
+export interface SlotJob {
+  slot: number;
+  epoch: number;
+  positionInEpoch: number;
+  /** Images to try in order; the first that decodes is used. */
+  candidates: SampleRef[];
+  /** Attempt number of `candidates[0]` (part of the randomness key; later candidates count up from it). */
+  firstAttempt: number;
+}
+
+export interface ProcessJob {
+  batchSize: number;
+  /** One per crop group, shared with the consumer. */
+  outputs: SharedArrayBuffer[];
+  slots: SlotJob[];
+}
+
+export interface SlotResult {
+  slot: number;
+  /** Index into `candidates` of the image used, or -1 when all failed. */
+  used: number;
+  skipped: SkippedFile[];
+}
+
+export function cropGroupsFor(mode: "train" | "eval", augment: AugmentSpec, evalSize: number): CropGroupPlan[] {
+  if (mode === "eval") return [{ size: evalSize, count: 1, members: [] }];
+  return planCropGroups(augment.crops);
+}
+
+export function describeRef(ref: SampleRef): string {
+  return ref.kind === "file" ? ref.path : `${ref.kind}#${ref.index}`;
+}
+
+export class SampleProcessor {
+  private readonly groups: CropGroupPlan[];
+  private readonly scratch = new Scratch();
+
+  constructor(private readonly init: ProcessorInit) {
+    this.groups = cropGroupsFor(init.mode, init.augment, init.evalSize);
+  }
+
+  private async load(ref: SampleRef): Promise<RgbImage> {
+    const context = this.init.context;
+    if (ref.kind === "file") return decodeImageFile(ref.path, this.init.limits);
+    if (ref.kind === "synthetic") {
+      if (context.kind !== "synthetic") throw new Error(`synthetic sample given to a ${context.kind} worker`);
+      return { width: context.size, height: context.size, data: renderSyntheticImage(context, ref.index) };
+    }
+    if (context.kind !== "pixels") throw new Error(`in-memory sample given to a ${context.kind} worker`);
+    const pixels = context.width * context.height;
+    const start = ref.index * pixels * context.channels;
+    const stored = new Uint8Array(context.pixels, start, pixels * context.channels);
+    if (context.channels === 3) return { width: context.width, height: context.height, data: stored };
+    const rgb = new Uint8Array(pixels * 3);
+    for (let p = 0; p < pixels; p++) {
+      const v = stored[p];
+      rgb[p * 3] = v;
+      rgb[p * 3 + 1] = v;
+      rgb[p * 3 + 2] = v;
+    }
+    return { width: context.width, height: context.height, data: rgb };
+  }
+
+  async process(job: ProcessJob): Promise<SlotResult[]> {
+    const outputs = job.outputs.map((buffer) => new Float32Array(buffer));
+    const results: SlotResult[] = [];
+    for (const slotJob of job.slots) {
+      const skipped: SkippedFile[] = [];
+      let used = -1;
+      for (let c = 0; c < slotJob.candidates.length && used < 0; c++) {
+        const ref = slotJob.candidates[c];
+        let image: RgbImage;
+        try {
+          image = await this.load(ref);
+        } catch (error) {
+          if (!(error instanceof SkipError)) throw error;
+          skipped.push({ path: describeRef(ref), reason: error.reason, detail: error.detail });
+          continue;
+        }
+        if (this.init.mode === "eval") {
+          const size = this.init.evalSize;
+          renderEvalSample(image, size, this.init.evalResizeRatio, this.init.augment, outputs[0], slotJob.slot * size * size * 3, this.scratch);
+        } else {
+          const key = [this.init.seed, slotJob.epoch, slotJob.positionInEpoch, slotJob.firstAttempt + c] as const;
+          renderTrainingSample(image, key, this.init.augment, this.groups, outputs, slotJob.slot, job.batchSize, this.scratch);
+        }
+        used = c;
+      }
+      results.push({ slot: slotJob.slot, used, skipped });
+    }
+    return results;
+  }
+}

@@ -1,0 +1,49 @@
+import * as tf from "@tensorflow/tfjs";
+import { BaseOptimizer, type Parameter, type ParameterSetup, type SquaredNorms } from "./optimizer.js";
+import { momentumDirection } from "./sgd.js";
+import type { LarsSpec } from "./types.js";
+
+/** Apex LARC's default epsilon. */
+export const LARC_DEFAULT_EPS = 1e-8;
+
+/**
+ * LARC around momentum SGD, as NVIDIA Apex implements it and VISSL/SEER train with:
+ *   if ‖w‖ > 0 and ‖g‖ > 0:  g ← (g + wd·w) · trust·‖w‖ / (‖g‖ + wd·‖w‖ + eps)
+ *                             (with `clip`: the factor becomes min(factor / lr, 1))
+ *   otherwise:               g is left as it is: no weight decay, no scaling (Apex skips the
+ *                             parameter, and its inner SGD runs with weight decay 0)
+ *   then b = μ·b + g; w -= lr·b (Nesterov: w -= lr·(g + μ·b)).
+ * The "otherwise" branch is kept as Apex has it, so a zero-initialised bias takes a raw gradient step
+ * at the global rate on its first update; matching the reference matters more here than tidiness.
+ * Parameters with `adaptive: false` (adaptBiasAndBn: false) always take the plain SGD step on g + wd·w.
+ */
+export class LarsOptimizer extends BaseOptimizer {
+  readonly kind = "lars" as const;
+  private readonly eps: number;
+
+  constructor(
+    private readonly spec: LarsSpec,
+    setups: ParameterSetup[],
+  ) {
+    super(setups, spec.momentum !== 0 ? ["momentum"] : [], spec.maxGradNorm, true);
+    this.eps = spec.eps ?? LARC_DEFAULT_EPS;
+  }
+
+  protected update(parameter: Parameter, gradient: tf.Tensor, lr: number, norms: SquaredNorms | undefined): void {
+    const { variable, weightDecay, adaptive } = parameter;
+    const weightNorm = Math.sqrt(norms!.weights);
+    const gradientNorm = Math.sqrt(norms!.gradient);
+    let direction = gradient;
+    if (!adaptive) {
+      if (weightDecay !== 0) direction = tf.add(gradient, tf.mul(variable, weightDecay));
+    } else if (weightNorm !== 0 && gradientNorm !== 0) {
+      let factor = (this.spec.trust * weightNorm) / (gradientNorm + weightNorm * weightDecay + this.eps);
+      // At lr 0 the factor / lr is +Infinity and the clip leaves 1, as in Apex.
+      if (this.spec.clip === true) factor = Math.min(factor / lr, 1);
+      direction =
+        weightDecay !== 0 ? tf.mul(tf.add(gradient, tf.mul(variable, weightDecay)), factor) : tf.mul(gradient, factor);
+    }
+    const step = momentumDirection(parameter, direction, this.spec.momentum, this.spec.nesterov ?? false);
+    variable.assign(tf.sub(variable, tf.mul(step, lr)));
+  }
+}
