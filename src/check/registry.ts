@@ -220,7 +220,7 @@ const BLOCKS: BlockSpec[] = [
       { name: "sinkhorn", doc: "Sinkhorn-Knopp settings.", type: { type: "block", block: "sinkhorn" }, default: {} },
       { name: "assign_crops", doc: "Indices of the crops whose codes are computed (usually the two large crops).", type: { type: "ints", min: 0 }, default: [0, 1] },
       { name: "queue", doc: "A queue of past embeddings added to each Sinkhorn call: `queue { length = 3840, start = 15 epochs }`.", type: { type: "block", block: "queue" } },
-      { name: "freeze_prototypes", doc: "Keep the prototypes fixed for this long at the start.", type: { type: "duration" }, default: { amount: 0, unit: "steps" }, unit: "steps | epochs | images" },
+      { name: "freeze_prototypes", doc: "Keep the prototypes fixed for this long at the start.", type: { type: "duration" }, default: { amount: 0, unit: "steps", of: null }, unit: "steps | epochs | images" },
     ],
   },
   {
@@ -236,7 +236,7 @@ const BLOCKS: BlockSpec[] = [
     doc: "Queue of past embeddings that stabilises Sinkhorn with small batches.",
     fields: [
       { name: "length", doc: "Embeddings kept per assigned crop; a multiple of the global batch.", type: { type: "int", min: 1 }, required: true },
-      { name: "start", doc: "When the queue starts being used.", type: { type: "duration" }, default: { amount: 0, unit: "steps" }, unit: "steps | epochs | images" },
+      { name: "start", doc: "When the queue starts being used.", type: { type: "duration" }, default: { amount: 0, unit: "steps", of: null }, unit: "steps | epochs | images" },
     ],
   },
   // Optimisers
@@ -289,10 +289,10 @@ const BLOCKS: BlockSpec[] = [
       { name: "images", doc: "Length of the run in images seen.", type: { type: "int", min: 1 }, conflictsWith: ["steps", "epochs"] },
       { name: "precision", doc: "`fp32` or `mixed` (fp16 GEMMs and convolutions).", type: { type: "enum", values: ["fp32", "mixed"] }, default: "fp32" },
       { name: "activation_checkpointing", doc: "Recompute each block's activations in the backward pass to save memory.", type: { type: "bool" }, default: false },
-      { name: "sync_batchnorm", doc: "`none`, `all`, or `group N`: BatchNorm statistics synchronised across devices.", type: { type: "custom", reader: "sync_batchnorm" }, default: { mode: "none" } },
+      { name: "sync_batchnorm", doc: "`none`, `all`, or `group N`: BatchNorm statistics synchronised across devices.", type: { type: "custom", reader: "sync_batchnorm" }, default: { mode: "none", group_size: null } },
       { name: "device", doc: "Device profile for cost estimates: " + DEVICE_PROFILE_NAMES.join(", ") + ".", type: { type: "enum", values: DEVICE_PROFILE_NAMES }, default: "cpu" },
       { name: "nodes", doc: "Machines the devices are spread over (for cluster targets).", type: { type: "int", min: 1 }, default: 1 },
-      { name: "checkpoint_every", doc: "Checkpoint interval.", type: { type: "duration" }, default: { amount: 500, unit: "steps" }, unit: "steps | epochs | images" },
+      { name: "checkpoint_every", doc: "Checkpoint interval.", type: { type: "duration" }, default: { amount: 500, unit: "steps", of: null }, unit: "steps | epochs | images" },
       { name: "keep_checkpoints", doc: "How many recent checkpoints to keep.", type: { type: "int", min: 1 }, default: 3 },
       { name: "log_every", doc: "Logging interval in steps.", type: { type: "int", min: 1 }, default: 10 },
     ],

@@ -1,6 +1,8 @@
 import type { Command } from "./command.js";
 import { checkCommand } from "./check.js";
 import { fmtCommand } from "./fmt.js";
+import { explainCommand } from "./explain.js";
+import { compileCommand, schemaCommand } from "./compile.js";
 
 /** Every command, in the order `seerc --help` lists them. */
-export const COMMANDS: Command[] = [checkCommand, fmtCommand];
+export const COMMANDS: Command[] = [checkCommand, fmtCommand, explainCommand, compileCommand, schemaCommand];

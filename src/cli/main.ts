@@ -3,6 +3,7 @@ import { formatFlags, UsageError } from "./args.js";
 import type { Command } from "./command.js";
 import { err, out } from "./io.js";
 import { COMMANDS } from "./commands.js";
+import { ReportedFailure } from "./load.js";
 
 const VERSION = "0.1.0";
 
@@ -57,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       err(`seerc ${command.name}: ${e.message}`);
       return 2;
     }
+    if (e instanceof ReportedFailure) return e.exitCode;
     throw e;
   }
 }
