@@ -58,18 +58,8 @@ export function swavLoss(options: SwavLossOptions): SwavLossResult {
 
   const { loss, codes, summary } = tf.tidy(() => {
     const logProbs = scoresPerCrop.map((scores) => tf.logSoftmax(tf.div<tf.Tensor2D>(scores, temperature)));
-    const logProbsOfAllCrops = logProbs.length === 1 ? logProbs[0] : tf.addN(logProbs);
-    const otherCrops = scoresPerCrop.length - 1;
-    const codes: tf.Tensor2D[] = [];
-    const perAssigned: tf.Scalar[] = [];
-    assignCrops.forEach((crop, slot) => {
-      const code = sinkhornWithQueue(scoresPerCrop[crop], options.queueScores?.[slot], epsilon, iterations);
-      codes.push(code);
-      // sum over v != crop of log p_v, so one product covers all the other crops at once.
-      const logProbsOfOthers = tf.sub(logProbsOfAllCrops, logProbs[crop]);
-      perAssigned.push(tf.div(tf.neg(tf.sum(tf.mul(code, logProbsOfOthers))), batch * otherCrops));
-    });
-    const loss = tf.div(perAssigned.length === 1 ? perAssigned[0] : tf.addN(perAssigned), assignCrops.length) as tf.Scalar;
+    const codes = assignCrops.map((crop, slot) => sinkhornWithQueue(scoresPerCrop[crop], options.queueScores?.[slot], epsilon, iterations));
+    const loss = swappedPrediction(logProbs, codes, assignCrops);
     const summary = computeStats ? usageSummary(assignCrops, codes, scoresPerCrop, logProbs) : undefined;
     return { loss, codes, summary };
   });
@@ -81,6 +71,32 @@ export function swavLoss(options: SwavLossOptions): SwavLossResult {
     stats = { crops: readUsage(values, assignCrops, batch, prototypes), maxEntropy: Math.log(prototypes) };
   }
   return { loss, codes, stats };
+}
+
+/**
+ * The swapped prediction given the codes: for each assigned crop, the cross-entropy between its codes
+ * and every other crop's log-probabilities, averaged over the batch and the other crops, then over the
+ * assigned crops. `logProbs[v]` is log_softmax(scores_v / temperature), [B, K].
+ */
+function swappedPrediction(logProbs: tf.Tensor2D[], codes: tf.Tensor2D[], assignCrops: number[]): tf.Scalar {
+  const batch = logProbs[0].shape[0];
+  const otherCrops = logProbs.length - 1;
+  const logProbsOfAllCrops = logProbs.length === 1 ? logProbs[0] : tf.addN(logProbs);
+  const perAssigned = assignCrops.map((crop, slot) => {
+    // sum over v != crop of log p_v, so one product covers all the other crops at once.
+    const logProbsOfOthers = tf.sub(logProbsOfAllCrops, logProbs[crop]);
+    return tf.div(tf.neg(tf.sum(tf.mul(codes[slot], logProbsOfOthers))), batch * otherCrops) as tf.Scalar;
+  });
+  return tf.div(perAssigned.length === 1 ? perAssigned[0] : tf.addN(perAssigned), assignCrops.length) as tf.Scalar;
+}
+
+/**
+ * The SwAV loss of one micro-batch when the codes were computed beforehand over the whole global
+ * batch (gradient accumulation): `codes[slot]` holds this micro-batch's rows of assigned crop
+ * `assignCrops[slot]`. Differentiable in the scores; the codes are constants.
+ */
+export function swavLossWithCodes(scoresPerCrop: tf.Tensor2D[], codes: tf.Tensor2D[], assignCrops: number[], temperature: number): tf.Scalar {
+  return tf.tidy(() => swappedPrediction(scoresPerCrop.map((scores) => tf.logSoftmax(tf.div<tf.Tensor2D>(scores, temperature))), codes, assignCrops));
 }
 
 /** One flat float32 tensor per call so the statistics cost a single read-back: per assigned crop

@@ -1,0 +1,177 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { flag, flagAll, intFlag, parseArgs, UsageError } from "./args.js";
+import { HELP_FLAG, OVERRIDE_FLAG, type Command } from "./command.js";
+import { loadExperiment, ReportedFailure } from "./load.js";
+import { overridesFrom } from "./workspace.js";
+import { newRunDir, RunRecorder, saveSources } from "./run-dir.js";
+import { PlainLogger } from "./ui/plain.js";
+import { err, out } from "./io.js";
+import type { RunEvent } from "../runtime/train/events.js";
+import type { ExperimentIR } from "../compile/ir.js";
+import { diagnostic } from "../diagnostics/make.js";
+import { renderText } from "../diagnostics/render.js";
+import type { DiagnosticCode } from "../diagnostics/catalog.js";
+
+export type Presentation = "auto" | "plain" | "json" | "quiet";
+
+/** Prints a runtime failure as a diagnostic with its code: the user sees what went wrong and what to do, never a stack trace. */
+export function reportRuntimeError(code: DiagnosticCode, message: string, hint?: string): void {
+  err(renderText([diagnostic(code, message, undefined, hint ? { hint } : {})], new Map(), { color: Boolean(process.stderr.isTTY) }));
+}
+
+export const runCommand: Command = {
+  name: "run",
+  summary: "train an experiment in-process (TensorFlow.js), with checkpoints and evaluation",
+  usage: "seerc run FILE|IR.json [-s path=value …] [--backend auto|tensorflow|wasm|cpu] [--steps N] [--resume RUN_DIR] [--runs DIR] [--json|--plain|--quiet]",
+  flags: [
+    { name: "backend", value: true, choices: ["auto", "tensorflow", "wasm", "cpu"], doc: "auto: native TensorFlow if installed, else wasm, else cpu" },
+    { name: "steps", value: true, doc: "stop after N steps in all (a short trial of a long run)" },
+    { name: "resume", value: true, doc: "continue the run in RUN_DIR from its last good checkpoint" },
+    { name: "runs", value: true, doc: "where run directories go (default ./runs)" },
+    { name: "workers", value: true, doc: "data decoding threads (default: one per spare core)" },
+    { name: "experiment", value: true, doc: "which experiment, when the file defines several" },
+    { name: "no-eval", doc: "skip the experiment's evaluate blocks" },
+    { name: "json", doc: "write the event stream as NDJSON to stdout" },
+    { name: "plain", doc: "plain log lines even on a terminal" },
+    { name: "quiet", doc: "print only warnings, errors and the final line" },
+    { name: "strict", doc: "treat checker warnings as errors" },
+    OVERRIDE_FLAG,
+    HELP_FLAG,
+  ],
+  examples: [
+    "seerc run experiments/quickstart.seer",
+    "seerc run experiments/quickstart.seer -s train.steps=20 --backend cpu",
+    "seerc run experiments/quickstart.seer --resume runs/quickstart-9bf9b8f8-20261129-170000Z",
+    "seerc run quickstart.ir.json --json > events.ndjson",
+  ],
+  async run(argv) {
+    const args = parseArgs(argv, this.flags, this.name);
+    const resumeDir = flag(args, "resume");
+    if (args.positionals.length > 1) throw new UsageError("seerc run takes one file; see `seerc run --help`");
+    let input = args.positionals[0];
+    if (!input && resumeDir) input = join(resumeDir, "ir.json");
+    if (!input) throw new UsageError("seerc run needs an experiment file (or --resume RUN_DIR); see `seerc run --help`");
+    if (resumeDir && !existsSync(join(resumeDir, "checkpoints")) && !existsSync(join(resumeDir, "ir.json"))) throw new UsageError(`${resumeDir} is not a run directory (no ir.json or checkpoints/)`);
+    const backendPreference = (flag(args, "backend") ?? "auto") as "auto" | "tensorflow" | "wasm" | "cpu";
+    const loaded = loadExperiment(input, {
+      overrides: overridesFrom(flagAll(args, "set")),
+      experiment: flag(args, "experiment"),
+      strict: args.flags.has("strict"),
+      backend: backendPreference === "auto" ? null : backendPreference,
+    });
+    const ir = loaded.ir;
+    if (ir.target !== "tfjs") {
+      throw new UsageError(`experiment \`${ir.name}\` is meant for the ${ir.target} target (\`target = ${ir.target}\`); compile it with \`seerc compile ${input} --target ${ir.target}\`, or run a copy with \`-s target=tfjs\``);
+    }
+    const presentation: Presentation = args.flags.has("json") ? "json" : args.flags.has("quiet") ? "quiet" : args.flags.has("plain") ? "plain" : "auto";
+    const maxSteps = intFlag(args, "steps");
+    const workers = intFlag(args, "workers");
+    return runExperiment(ir, {
+      input,
+      sourceFiles: loaded.workspace ? [...loaded.workspace.program.files.keys()] : [],
+      resumeDir,
+      runsRoot: flag(args, "runs") ?? "runs",
+      backendPreference,
+      maxSteps,
+      workers,
+      evaluate: !args.flags.has("no-eval"),
+      presentation,
+    });
+  },
+};
+
+export interface RunExperimentOptions {
+  input: string;
+  sourceFiles: string[];
+  resumeDir?: string;
+  runsRoot: string;
+  backendPreference: "auto" | "tensorflow" | "wasm" | "cpu";
+  maxSteps?: number;
+  workers?: number;
+  evaluate: boolean;
+  presentation: Presentation;
+}
+
+async function runExperiment(ir: ExperimentIR, o: RunExperimentOptions): Promise<number> {
+  // TensorFlow.js is loaded only here, so `seerc check` and friends start fast.
+  const { selectBackend, BackendUnavailableError } = await import("../runtime/backend.js");
+  const { train, TrainingError } = await import("../runtime/train/trainer.js");
+  const { runEvaluations } = await import("../runtime/eval/index.js");
+  const { DataSourceError } = await import("../runtime/data/index.js");
+  const { UnsupportedSourceError } = await import("../runtime/train/specs.js");
+
+  let backend;
+  try {
+    backend = await selectBackend(o.backendPreference);
+  } catch (e) {
+    if (e instanceof BackendUnavailableError) {
+      reportRuntimeError("SEER7006", e.message, "run with --backend auto to fall back automatically");
+      return 1;
+    }
+    throw e;
+  }
+  const runDir = o.resumeDir ? resolve(o.resumeDir) : newRunDir(o.runsRoot, ir);
+  if (!o.resumeDir) saveSources(runDir, o.sourceFiles);
+  const recorder = new RunRecorder(runDir, ir, Boolean(o.resumeDir));
+  const control = { stopRequested: false, checkpointRequested: false };
+
+  const tty = Boolean(process.stdout.isTTY) && o.presentation === "auto";
+  let ui: { handle(e: RunEvent): void; close(): Promise<void> } | null = null;
+  if (tty) {
+    const { startDashboard } = await import("./ui/dashboard.js");
+    ui = startDashboard({ ir, control });
+  }
+  const plain = new PlainLogger(ir.train.log_every, (line) => out(line));
+  const emit = (event: RunEvent) => {
+    recorder.record(event);
+    if (ui) ui.handle(event);
+    else if (o.presentation === "json") out(JSON.stringify(event));
+    else if (o.presentation === "quiet") {
+      if (event.type === "warning" || event.type === "run_end" || event.type === "eval_result") plain.handle(event);
+    } else plain.handle(event);
+  };
+
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      control.stopRequested = true;
+      if (!ui && o.presentation !== "json") err("stopping after this step (a checkpoint is written); press Ctrl-C again to abort at once");
+    } else {
+      err("aborted; the last checkpoint is kept");
+      process.exit(130);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const result = await train({ ir, runDir, backend, emit, control, resume: Boolean(o.resumeDir), maxSteps: o.maxSteps, workers: o.workers });
+    if (result.status === "completed" && o.evaluate && ir.evaluate.length > 0 && !control.stopRequested) {
+      await runEvaluations({ ir, model: result.model, emit, workers: o.workers, control });
+    }
+    result.model.dispose();
+    recorder.finish(result.status);
+    return result.status === "completed" ? 0 : 130;
+  } catch (e) {
+    const message = (e as Error).message;
+    if (e instanceof TrainingError) {
+      reportRuntimeError(e.code, message, e.code === "SEER7003" ? "lower the learning rate or check the data; the last good checkpoint is kept" : undefined);
+      recorder.finish("failed", message);
+      return 1;
+    }
+    if (e instanceof DataSourceError || e instanceof UnsupportedSourceError) {
+      reportRuntimeError("SEER7002", message);
+      recorder.finish("failed", message);
+      return 1;
+    }
+    recorder.finish("failed", message);
+    throw e;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    if (ui) await ui.close();
+  }
+}
+
+export { ReportedFailure };
