@@ -1,6 +1,8 @@
 // Data-pipeline throughput: seerc's worker pool against torchvision transforms + DataLoader, on the same
 // generated JPEGs, the same recipe and the same number of workers.
-//   node --import tsx bench/data.ts [--json] [--images N] [--batches K] [--workers 1,2] [--recipes seer,cpu]
+//   node --import tsx bench/data.ts [--json] [--images N] [--batches K] [--workers 1,2] [--recipes seer,cpu] [--repeat R]
+// Each side runs R times, alternating (default 2), and its best run counts: on a shared machine the best
+// run is the one least disturbed by other load.
 // With --json: one JSON object a line per (recipe, workers):
 //   { recipe, workers, seerc_images_per_s, torchvision_images_per_s, ratio }
 // (torchvision figures are null, with a note on stderr, when /usr/bin/python3 cannot import torch + torchvision).
@@ -24,10 +26,11 @@ interface Args {
   batches: number;
   workers: number[];
   recipes: string[];
+  repeat: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, images: 320, batches: 0, workers: [1, 2], recipes: ["seer", "cpu"] };
+  const args: Args = { json: false, images: 320, batches: 0, workers: [1, 2], recipes: ["seer", "cpu"], repeat: 2 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => argv[++i] ?? "";
@@ -36,6 +39,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--batches") args.batches = Number(value());
     else if (flag === "--workers") args.workers = value().split(",").map(Number);
     else if (flag === "--recipes") args.recipes = value().split(",");
+    else if (flag === "--repeat") args.repeat = Math.max(1, Number(value()));
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -117,8 +121,12 @@ async function main(): Promise<void> {
     // Roughly one pass over the files after the untimed first batch.
     const batches = args.batches > 0 ? args.batches : Math.max(2, Math.floor(files.length / recipe.batchSize) - 1);
     for (const workers of args.workers) {
-      const seerc = await seercThroughput(dir, recipe.augment, recipe.batchSize, batches, workers);
-      const torchvision = missingTorch ? null : await torchvisionThroughput(filesList, recipe.augment, recipe.batchSize, batches, workers);
+      let seerc = 0;
+      let torchvision: number | null = missingTorch ? null : 0;
+      for (let r = 0; r < args.repeat; r++) {
+        seerc = Math.max(seerc, await seercThroughput(dir, recipe.augment, recipe.batchSize, batches, workers));
+        if (torchvision !== null) torchvision = Math.max(torchvision, await torchvisionThroughput(filesList, recipe.augment, recipe.batchSize, batches, workers));
+      }
       const ratio = torchvision ? seerc / torchvision : null;
       if (args.json) {
         console.log(JSON.stringify({ recipe: name, workers, seerc_images_per_s: seerc, torchvision_images_per_s: torchvision, ratio }));

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const entry = new URL("../dist/cli/entry.js", import.meta.url);
+const entry = new URL("../dist/cli/seerc.mjs", import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write("seerc: the compiled CLI is missing (dist/). Run `npm install` (or `npm run build`) in the seerc folder.\n");
   process.exit(2);

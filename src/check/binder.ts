@@ -6,8 +6,26 @@ import type { Program } from "../language/loader.js";
 import type { Definition } from "./context.js";
 import { entriesOf, type Entry } from "./walker.js";
 
-/** The definitions a file can see: its own and those of every file it imports, directly or not. */
+const cache = new WeakMap<Program, Map<string, { defs: Map<string, Definition>; diagnostics: Diagnostic[] }>>();
+
+/**
+ * The definitions a file can see: its own and those of every file it imports, directly or not.
+ * Computed once per file of a program (a file with a thousand presets is checked a thousand times).
+ */
 export function visibleDefinitions(program: Program, file: string, diagnostics: Diagnostic[]): Map<string, Definition> {
+  let perFile = cache.get(program);
+  if (!perFile) cache.set(program, (perFile = new Map()));
+  let entry = perFile.get(file);
+  if (!entry) {
+    const found: Diagnostic[] = [];
+    entry = { defs: computeVisible(program, file, found), diagnostics: found };
+    perFile.set(file, entry);
+  }
+  diagnostics.push(...entry.diagnostics);
+  return entry.defs;
+}
+
+function computeVisible(program: Program, file: string, diagnostics: Diagnostic[]): Map<string, Definition> {
   const files: string[] = [];
   const seen = new Set<string>();
   const visit = (f: string) => {

@@ -8,7 +8,7 @@ import { lowerExperiment } from "../compile/lower.js";
 import type { ExperimentIR } from "../compile/ir.js";
 import { CheckContext } from "./context.js";
 import { experimentEntries, visibleDefinitions } from "./binder.js";
-import { OVERRIDE_LAYER, walkBlock, readVariant, type Entry } from "./walker.js";
+import { OVERRIDE_LAYER, entriesOf, walkBlock, readVariant, type Entry } from "./walker.js";
 import type { CheckedExperiment } from "./checked.js";
 import { RULES, type RuleOptions } from "./rules/index.js";
 import { familyKinds, BLOCK_SPECS } from "./registry.js";
@@ -65,7 +65,10 @@ export function checkExperiment(program: Program, file: string, decl: A.Experime
   const defs = visibleDefinitions(program, file, pre);
   const ctx = new CheckContext(defs, dirname(file));
   ctx.diagnostics.push(...pre);
-  const entries = experimentEntries(decl, defs, ctx.diagnostics) ?? [];
+  const chain = experimentEntries(decl, defs, ctx.diagnostics);
+  // An unknown or cyclic base is reported once; the experiment's own statements are still checked.
+  ctx.baseUnresolved = chain === null;
+  const entries = chain ?? entriesOf(decl.body, 0);
   entries.push(...(options.extraEntries ?? []));
   entries.push(...overrideEntries(options.overrides ?? [], ctx.diagnostics));
   const checked = walkBlock(ctx, "experiment", entries, "", decl.name.span) as unknown as CheckedExperiment;
@@ -74,11 +77,27 @@ export function checkExperiment(program: Program, file: string, decl: A.Experime
   const ruleOptions: RuleOptions = { target, backend: options.backend ?? null };
   for (const [, rule] of RULES) rule({ ctx, exp: checked, derived, options: ruleOptions });
   let ir: ExperimentIR | null = null;
-  if (ctx.errorCount === 0) {
+  if (ctx.errorCount === 0 && !hasSyntaxErrors(program, file)) {
     const sources = [...program.files.keys()];
     ir = lowerExperiment({ name: decl.name.name, exp: { ...checked, target }, derived, presets: ctx.presets, sources });
   }
   return { name: decl.name.name, file, decl, checked, derived, diagnostics: ctx.diagnostics, ir };
+}
+
+/**
+ * Syntax errors (or missing imports) in the experiment's file or anything it imports. Error recovery
+ * may have dropped part of what the user wrote, so such an experiment gets no IR even when the
+ * checker itself found nothing: the IR would describe a different experiment.
+ */
+function hasSyntaxErrors(program: Program, file: string): boolean {
+  const files = new Set<string>();
+  const visit = (f: string): void => {
+    if (files.has(f)) return;
+    files.add(f);
+    for (const dep of program.imports.get(f) ?? []) visit(dep);
+  };
+  visit(file);
+  return program.diagnostics.some((d) => d.severity === "error" && d.span !== undefined && files.has(d.span.file));
 }
 
 /** Checks a preset on its own, as the family its kind belongs to, so stdlib files are verified too. */

@@ -22,6 +22,8 @@ export class CheckContext {
   /** Presets used, by checked path: "trunk" → "RegNetY_400MF". */
   readonly presets = new Map<string, string>();
   readonly knownDatasets = KNOWN_DATASETS;
+  /** The experiment's `extends` chain could not be resolved: a field it leaves out may be set in the base, so none is reported missing. */
+  baseUnresolved = false;
 
   constructor(
     readonly definitions: ReadonlyMap<string, Definition>,

@@ -59,7 +59,7 @@ export function walkBlock(ctx: CheckContext, kind: string, entries: Entry[], irP
     const chosen = chooseEntry(ctx, field, direct, path);
     if (!chosen && nested.length === 0) {
       if (field.required) {
-        ctx.report("SEER2006", `missing required field \`${field.name}\` in ${describeBlock(kind, irPath)}`, blockSpan, {
+        if (!ctx.baseUnresolved) ctx.report("SEER2006", `missing required field \`${field.name}\` in ${describeBlock(kind, irPath)}`, blockSpan, {
           hint: `${field.doc}`,
         });
         ctx.broken.add(path);

@@ -3,6 +3,7 @@ import { checkCommand } from "./check.js";
 import { fmtCommand } from "./fmt.js";
 import { explainCommand } from "./explain.js";
 import { compileCommand, schemaCommand } from "./compile.js";
+import { runCommand } from "./run.js";
 
 /** Every command, in the order `seerc --help` lists them. */
-export const COMMANDS: Command[] = [checkCommand, fmtCommand, explainCommand, compileCommand, schemaCommand];
+export const COMMANDS: Command[] = [checkCommand, fmtCommand, explainCommand, compileCommand, schemaCommand, runCommand];

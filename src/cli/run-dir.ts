@@ -1,4 +1,5 @@
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { basename, join, relative, resolve } from "node:path";
 import type { ExperimentIR } from "../compile/ir.js";
 import { canonicalPretty } from "../compile/hash.js";
@@ -25,6 +26,9 @@ export interface RunSummary {
   evaluations: Record<string, Record<string, number>>;
   skipped_files: number;
   error: string | null;
+  /** The process that wrote the run and its machine: `seerc runs` tells a killed run ("running", process gone) from a live one. */
+  pid: number | null;
+  host: string | null;
 }
 
 export function newRunDir(root: string, ir: ExperimentIR, now = new Date()): string {
@@ -71,6 +75,8 @@ export class RunRecorder {
       evaluations: previous?.evaluations ?? {},
       skipped_files: previous?.skipped_files ?? 0,
       error: null,
+      pid: process.pid,
+      host: hostname(),
     };
     this.writeSummary();
   }

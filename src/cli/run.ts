@@ -97,7 +97,6 @@ async function runExperiment(ir: ExperimentIR, o: RunExperimentOptions): Promise
   // TensorFlow.js is loaded only here, so `seerc check` and friends start fast.
   const { selectBackend, BackendUnavailableError } = await import("../runtime/backend.js");
   const { train, TrainingError } = await import("../runtime/train/trainer.js");
-  const { runEvaluations } = await import("../runtime/eval/index.js");
   const { DataSourceError } = await import("../runtime/data/index.js");
   const { UnsupportedSourceError } = await import("../runtime/train/specs.js");
 
@@ -148,6 +147,7 @@ async function runExperiment(ir: ExperimentIR, o: RunExperimentOptions): Promise
   try {
     const result = await train({ ir, runDir, backend, emit, control, resume: Boolean(o.resumeDir), maxSteps: o.maxSteps, workers: o.workers });
     if (result.status === "completed" && o.evaluate && ir.evaluate.length > 0 && !control.stopRequested) {
+      const { runEvaluations } = await import("../runtime/eval/index.js");
       await runEvaluations({ ir, model: result.model, emit, workers: o.workers, control });
     }
     result.model.dispose();

@@ -27,23 +27,27 @@ class Printer {
     const out: string[] = [];
     let prevEnd = 0;
     let prevKind: string | null = null;
+    let prevOneLinePreset = false;
     for (const item of items) {
       const leading = this.takeComments(prevEnd, item.start);
       const kind = item.node.kind;
+      const body = item.node.kind === "Import" ? `import ${quote(item.node.spec)}` : this.decl(item.node);
+      const oneLinePreset = kind === "Preset" && !body.includes("\n");
       if (prevKind !== null) {
-        const bothImports = prevKind === "Import" && kind === "Import";
-        if (!bothImports || this.hasBlankLine(prevEnd, leading[0]?.span.start ?? item.start)) out.push("");
-      } else if (leading.length > 0 && this.hasBlankLine(leading[leading.length - 1].span.end, item.start)) {
-        // A header comment separated from the first item stays separated.
+        // Imports, and presets written one per line (a table such as stdlib/regnet.seer), stay together unless a blank line separates them.
+        const grouped = (prevKind === "Import" && kind === "Import") || (prevOneLinePreset && oneLinePreset);
+        if (!grouped || this.hasBlankLine(prevEnd, leading[0]?.span.start ?? item.start)) out.push("");
       }
       for (const [i, c] of leading.entries()) {
+        // Blank lines between comments, and between a comment and what follows, are kept.
+        if (i > 0 && this.hasBlankLine(leading[i - 1].span.end, c.span.start)) out.push("");
         out.push(this.commentText(c, ""));
-        if (prevKind === null && i === leading.length - 1 && this.hasBlankLine(c.span.end, item.start)) out.push("");
+        if (i === leading.length - 1 && this.hasBlankLine(c.span.end, item.start)) out.push("");
       }
-      const body = item.node.kind === "Import" ? `import ${quote(item.node.spec)}` : this.decl(item.node);
       out.push(body + this.trailingComment(item.end, this.nextStart(items, item)));
       prevEnd = item.end;
       prevKind = kind;
+      prevOneLinePreset = oneLinePreset;
     }
     const rest = this.takeComments(prevEnd, this.text.length + 1);
     if (rest.length > 0 && out.length > 0) out.push("");
@@ -110,7 +114,11 @@ class Printer {
     for (const [i, s] of b.statements.entries()) {
       const leading = this.takeComments(prevEnd, s.span.start);
       if (i > 0 && this.hasBlankLine(prevEnd, leading[0]?.span.start ?? s.span.start)) lines.push("");
-      for (const c of leading) lines.push(this.commentText(c, inner));
+      for (const [k, c] of leading.entries()) {
+        if (k > 0 && this.hasBlankLine(leading[k - 1].span.end, c.span.start)) lines.push("");
+        lines.push(this.commentText(c, inner));
+        if (k === leading.length - 1 && this.hasBlankLine(c.span.end, s.span.start)) lines.push("");
+      }
       const printed = this.statement(s, inner);
       const nextStart = b.statements[i + 1]?.span.start ?? b.span.end - 1;
       const moved = this.takeComments(s.span.start, s.span.end);

@@ -54,11 +54,12 @@ export function parseSource(text: string, file: string): ParseResult {
     }
     tokens.push(tok);
   }
-  seerParser.input = T.significantNewlines(tokens);
+  seerParser.input = limitNesting(T.significantNewlines(tokens), file, lines, diagnostics);
   const cst = seerParser.file();
   for (const err of seerParser.errors) diagnostics.push(parseError(err, file, lines, text.length));
   const builder = new AstBuilder(file, lines, diagnostics);
   const ast = builder.file(cst, comments, text.length);
+  dropTooDeep(ast, diagnostics);
   return { file: ast, diagnostics: dedupeByPosition(diagnostics) };
 }
 
@@ -68,12 +69,145 @@ export function parseStatement(text: string, file: string): { statement: A.State
   const diagnostics: Diagnostic[] = [];
   const lexed = T.seerLexer.tokenize(text);
   for (const err of lexed.errors) diagnostics.push(lexError(err, text, file, lines));
-  seerParser.input = T.significantNewlines(lexed.tokens.filter((t) => t.tokenType !== T.UnterminatedString && t.tokenType !== T.UnterminatedBlockComment));
+  const unterminated = lexed.tokens.find((t) => t.tokenType === T.UnterminatedString || t.tokenType === T.UnterminatedBlockComment);
+  if (unterminated) {
+    diagnostics.push(diagnostic("SEER1004", `unterminated ${unterminated.tokenType === T.UnterminatedString ? "string" : "block comment"}`, tokenSpan(unterminated, file, lines)));
+    return { statement: null, diagnostics };
+  }
+  seerParser.input = limitNesting(T.significantNewlines(lexed.tokens), file, lines, diagnostics);
   const cst = seerParser.statement();
   for (const err of seerParser.errors) diagnostics.push(parseError(err, file, lines, text.length));
   if (diagnostics.length > 0) return { statement: null, diagnostics };
   const builder = new AstBuilder(file, lines, diagnostics);
-  return { statement: builder.statementOf(cst), diagnostics };
+  const statement = builder.statementOf(cst);
+  const deep = statement ? tooDeepNode(statement.value) : null;
+  if (deep) {
+    diagnostics.push(tooDeepDiagnostic(deep.span, MAX_VALUE_DEPTH));
+    return { statement: null, diagnostics };
+  }
+  return { statement, diagnostics };
+}
+
+/**
+ * How deeply brackets (and prefix `-`/`x`) may nest. The parser recurses a dozen rules per level and
+ * Chevrotain's error recovery walks the grammar on top of that, so input nested much deeper would
+ * overflow the stack; it is reported and skipped instead. Real files nest three or four levels.
+ */
+export const MAX_NESTING = 32;
+/** How deep a value's tree may be once operator chains are built (`1 + 1 + …` nests once per operator); later phases recurse over it. */
+export const MAX_VALUE_DEPTH = 256;
+
+const OPENERS = new Set([T.LParen, T.LBracket, T.LCurly]);
+const CLOSERS = new Set([T.RParen, T.RBracket, T.RCurly]);
+/** After these a `-` or `x` is a binary operator; anywhere else it is a prefix that nests its operand. */
+const OPERAND_ENDS = new Set([T.NumberLiteral, T.StringLiteral, T.Identifier, T.True, T.False, T.RParen, T.RBracket, T.RCurly]);
+
+function tooDeepDiagnostic(span: Span, limit: number): Diagnostic {
+  return diagnostic("SEER1002", `nested more than ${limit} levels deep; this part is skipped`, span, {
+    hint: limit === MAX_NESTING ? "brackets, blocks and prefix operators each add a level" : "each operator of a chain such as `a + b + c` adds a level",
+  });
+}
+
+/** Drops what nests deeper than MAX_NESTING (a bracket's whole group, or extra prefix operators), reporting the first place once. */
+function limitNesting(tokens: IToken[], file: string, lines: LineIndex, diagnostics: Diagnostic[]): IToken[] {
+  const kept: IToken[] = [];
+  const costs: number[] = [];
+  let depth = 0;
+  let prefixRun = 0;
+  let first: IToken | null = null;
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i];
+    const type = tok.tokenType;
+    const previous = kept[kept.length - 1];
+    if ((type === T.Minus || type === T.Cross) && !(previous && OPERAND_ENDS.has(previous.tokenType))) {
+      if (depth + prefixRun + 1 > MAX_NESTING) first ??= tok;
+      else {
+        prefixRun++;
+        kept.push(tok);
+      }
+      continue;
+    }
+    if (OPENERS.has(type)) {
+      const cost = prefixRun + 1;
+      prefixRun = 0;
+      if (depth + cost > MAX_NESTING) {
+        first ??= tok;
+        for (let level = 0; i < tokens.length; i++) {
+          if (OPENERS.has(tokens[i].tokenType)) level++;
+          else if (CLOSERS.has(tokens[i].tokenType) && --level === 0) break;
+        }
+        continue;
+      }
+      costs.push(cost);
+      depth += cost;
+      kept.push(tok);
+      continue;
+    }
+    if (CLOSERS.has(type) && costs.length > 0) depth -= costs.pop()!;
+    prefixRun = 0;
+    kept.push(tok);
+  }
+  if (first) diagnostics.push(tooDeepDiagnostic(tokenSpan(first, file, lines), MAX_NESTING));
+  return kept;
+}
+
+function childValues(v: A.Value): A.Value[] {
+  switch (v.kind) {
+    case "Member":
+      return [v.object];
+    case "Call":
+      return v.args;
+    case "List":
+      return v.items;
+    case "Block":
+      return v.statements.map((s) => s.value);
+    case "Phrase":
+      return v.items;
+    case "Range":
+      return [v.low, v.high];
+    case "Arrow":
+      return [v.from, v.to];
+    case "Cross":
+    case "Binary":
+      return [v.left, v.right];
+    case "Per":
+      return [v.value];
+    case "Negate":
+      return [v.operand];
+    case "Multiplier":
+      return [v.factor];
+    case "Paren":
+      return [v.inner];
+    case "Chain":
+      return v.parts;
+    default:
+      return [];
+  }
+}
+
+/** A node more than MAX_VALUE_DEPTH levels below `root`, found without recursing (the tree may be too deep for that). */
+function tooDeepNode(root: A.Value): A.Value | null {
+  const stack: Array<[A.Value, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > MAX_VALUE_DEPTH) return node;
+    for (const child of childValues(node)) stack.push([child, depth + 1]);
+  }
+  return null;
+}
+
+/** Removes top-level statements (and presets) whose value is too deep for the phases after parsing. */
+function dropTooDeep(file: A.SourceFile, diagnostics: Diagnostic[]): void {
+  const keep = (value: A.Value): boolean => {
+    const deep = tooDeepNode(value);
+    if (deep) diagnostics.push(tooDeepDiagnostic(deep.span, MAX_VALUE_DEPTH));
+    return deep === null;
+  };
+  file.decls = file.decls.filter((decl) => {
+    if (decl.kind === "Preset") return keep(decl.value);
+    decl.body.statements = decl.body.statements.filter((s) => keep(s.value));
+    return true;
+  });
 }
 
 /** Recovery can report the same place twice; users should see one message per place. */
@@ -114,6 +248,10 @@ function parseError(err: IRecognitionException, file: string, lines: LineIndex, 
 }
 
 type Ctx = Record<string, CstElement[] | undefined>;
+
+const OPERATOR_TOKENS = ["DotDot", "Arrow", "Cross", "Plus", "Minus", "Star", "Slash"];
+/** Loosest first: `0.15 .. 1.0`, then `0.15 -> 9.6`, then `2 x 224px`, then arithmetic. */
+const PRECEDENCE: Record<string, number> = { "..": 1, "->": 2, "→": 2, x: 3, "×": 3, "+": 4, "-": 4, "*": 5, "/": 5 };
 const isToken = (e: CstElement): e is IToken => (e as IToken).image !== undefined;
 function startOf(e: CstElement): number {
   return isToken(e) ? e.startOffset : (e.location?.startOffset ?? Number.NaN);
@@ -242,56 +380,49 @@ class AstBuilder {
   }
 
   private phrase(n: CstNode): A.Value | null {
-    const items = this.nodes(n.children as Ctx, "range").map((r) => this.range(r)).filter((v): v is A.Value => v !== null);
+    const items = this.nodes(n.children as Ctx, "expression").map((r) => this.expression(r)).filter((v): v is A.Value => v !== null);
     if (items.length === 0) return null;
     if (items.length === 1) return items[0];
     return { kind: "Phrase", items, span: this.join(items[0].span, items[items.length - 1].span) };
   }
 
-  private range(n: CstNode): A.Value | null {
-    const [lowN, highN] = this.nodes(n.children as Ctx, "arrow");
-    const low = lowN ? this.arrow(lowN) : null;
-    if (!low) return null;
-    if (!highN) return low;
-    const high = this.arrow(highN);
-    return high ? { kind: "Range", low, high, span: this.join(low.span, high.span) } : low;
-  }
-
-  private arrow(n: CstNode): A.Value | null {
-    const [fromN, toN] = this.nodes(n.children as Ctx, "cross");
-    const from = fromN ? this.cross(fromN) : null;
-    if (!from) return null;
-    if (!toN) return from;
-    const to = this.cross(toN);
-    return to ? { kind: "Arrow", from, to, span: this.join(from.span, to.span) } : from;
-  }
-
-  private cross(n: CstNode): A.Value | null {
-    const operands = this.nodes(n.children as Ctx, "additive").map((a) => this.additive(a));
-    if (operands.some((o) => o === null) || operands.length === 0) return operands[0] ?? null;
-    return (operands as A.Value[]).reduce((left, right) => ({ kind: "Cross", left, right, span: this.join(left.span, right.span) }));
-  }
-
-  private binaryChain(n: CstNode, operandRule: string, opTokens: string[], build: (c: CstNode) => A.Value | null): A.Value | null {
+  /** Precedence climbing over the flat operand/operator list the grammar reads. */
+  private expression(n: CstNode): A.Value | null {
     const ctx = n.children as Ctx;
-    const operands = this.nodes(ctx, operandRule).map(build);
-    if (operands.length === 0 || operands.some((o) => o === null)) return operands[0] ?? null;
-    const ops = opTokens.flatMap((name) => (ctx[name] ?? []).filter(isToken)).sort((a, b) => a.startOffset - b.startOffset);
-    let acc = operands[0] as A.Value;
-    for (let i = 1; i < operands.length; i++) {
-      const right = operands[i] as A.Value;
-      const op = (ops[i - 1]?.image ?? "+") as A.BinaryNode["op"];
-      acc = { kind: "Binary", op, left: acc, right, span: this.join(acc.span, right.span) };
+    const operands = this.nodes(ctx, "unary").map((u) => this.unary(u));
+    if (operands.length === 0 || operands.some((o) => o === null)) return operands.find((o) => o !== null) ?? null;
+    const ops = OPERATOR_TOKENS.flatMap((name) => (ctx[name] ?? []).filter(isToken)).sort((a, b) => a.startOffset - b.startOffset);
+    if (ops.length !== operands.length - 1) return operands[0];
+    let pos = 0;
+    const values = operands as A.Value[];
+    const climb = (minPrecedence: number): A.Value => {
+      let left = values[pos];
+      while (pos < ops.length && PRECEDENCE[ops[pos].image] >= minPrecedence) {
+        const op = ops[pos];
+        const precedence = PRECEDENCE[op.image];
+        pos++;
+        const right = climb(precedence + 1);
+        left = this.combine(op, left, right);
+      }
+      return left;
+    };
+    return climb(0);
+  }
+
+  private combine(op: IToken, left: A.Value, right: A.Value): A.Value {
+    const span = this.join(left.span, right.span);
+    switch (op.tokenType) {
+      case T.DotDot:
+        if (left.kind === "Range" || right.kind === "Range") this.diagnostics.push(diagnostic("SEER1002", "a range has two ends: write `low .. high`", this.spanOfToken(op)));
+        return { kind: "Range", low: left, high: right, span };
+      case T.Arrow:
+        if (left.kind === "Arrow" || right.kind === "Arrow") this.diagnostics.push(diagnostic("SEER1002", "one `->` per piece: write `from -> to`", this.spanOfToken(op)));
+        return { kind: "Arrow", from: left, to: right, span };
+      case T.Cross:
+        return { kind: "Cross", left, right, span };
+      default:
+        return { kind: "Binary", op: op.image as A.BinaryNode["op"], left, right, span };
     }
-    return acc;
-  }
-
-  private additive(n: CstNode): A.Value | null {
-    return this.binaryChain(n, "multiplicative", ["Plus", "Minus"], (c) => this.multiplicative(c));
-  }
-
-  private multiplicative(n: CstNode): A.Value | null {
-    return this.binaryChain(n, "unary", ["Star", "Slash"], (c) => this.unary(c));
   }
 
   private unary(n: CstNode): A.Value | null {

@@ -7,8 +7,9 @@ import * as T from "./tokens.js";
  * knows every field, can give located, did-you-mean messages instead of "expecting token X".
  */
 export class SeerParser extends CstParser {
-  constructor() {
-    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "full", maxLookahead: 3, errorMessageProvider: userTermsMessages });
+  /** `validateGrammar`: run Chevrotain's grammar checks (ambiguities, left recursion); the tests do, the CLI skips them to start fast. */
+  constructor(validateGrammar = false) {
+    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "full", maxLookahead: 3, errorMessageProvider: userTermsMessages, skipValidations: !validateGrammar });
     this.performSelfAnalysis();
   }
 
@@ -105,45 +106,25 @@ export class SeerParser extends CstParser {
 
   /** Juxtaposed terms: `warmup linear 0.15 -> 9.6 over 8000 steps`, `regnety { … }`, `mlp [a, b] {…}`. */
   public phrase = this.RULE("phrase", () => {
-    this.AT_LEAST_ONE(() => this.SUBRULE(this.range));
+    this.AT_LEAST_ONE(() => this.SUBRULE(this.expression));
   });
 
-  public range = this.RULE("range", () => {
-    this.SUBRULE(this.arrow);
-    this.OPTION(() => {
-      this.CONSUME(T.DotDot);
-      this.SUBRULE2(this.arrow);
-    });
-  });
-
-  public arrow = this.RULE("arrow", () => {
-    this.SUBRULE(this.cross);
-    this.OPTION(() => {
-      this.CONSUME(T.Arrow);
-      this.SUBRULE2(this.cross);
-    });
-  });
-
-  public cross = this.RULE("cross", () => {
-    this.SUBRULE(this.additive);
-    this.MANY(() => {
-      this.CONSUME(T.Cross);
-      this.SUBRULE2(this.additive);
-    });
-  });
-
-  public additive = this.RULE("additive", () => {
-    this.SUBRULE(this.multiplicative);
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
-      this.SUBRULE2(this.multiplicative);
-    });
-  });
-
-  public multiplicative = this.RULE("multiplicative", () => {
+  /**
+   * Operands joined by binary operators, read flat; the AST builder applies precedence
+   * (`..` < `->` < `x` < `+ -` < `* /`). One rule instead of one per level keeps the parse fast.
+   */
+  public expression = this.RULE("expression", () => {
     this.SUBRULE(this.unary);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Star) }, { ALT: () => this.CONSUME(T.Slash) }]);
+      this.OR([
+        { ALT: () => this.CONSUME(T.DotDot) },
+        { ALT: () => this.CONSUME(T.Arrow) },
+        { ALT: () => this.CONSUME(T.Cross) },
+        { ALT: () => this.CONSUME(T.Plus) },
+        { ALT: () => this.CONSUME(T.Minus) },
+        { ALT: () => this.CONSUME(T.Star) },
+        { ALT: () => this.CONSUME(T.Slash) },
+      ]);
       this.SUBRULE2(this.unary);
     });
   });
@@ -221,20 +202,21 @@ const RULE_NOUNS: Record<string, string> = {
   statement: "`=`, `in` or a value",
   value: "a value (a number, string, name, list or block)",
   phrase: "a value (a number, string, name, list or block)",
-  range: "a value",
-  arrow: "a value",
-  cross: "a value",
-  additive: "a value",
-  multiplicative: "a value",
+  expression: "a value",
   unary: "a value",
   postfix: "a value",
   primary: "a value (a number, string, name, list or block)",
   block: "a field or `}`",
 };
 
-/** Where the parser was, in the user's words: "after field name `temperature`". */
-function contextOf(previous: IToken | undefined, ruleName: string): string {
+/**
+ * Where the parser was, in the user's words: "after field name `temperature`". When recovery has
+ * skipped tokens to resynchronise, Chevrotain passes the last skipped token as `previous`, which
+ * is the unexpected token itself or one after it; that says nothing about where the parser was.
+ */
+function contextOf(previous: IToken | undefined, ruleName: string, actual?: IToken): string {
   if (!previous || previous.tokenType === EOF) return "";
+  if (actual && actual.tokenType !== EOF && previous.startOffset >= actual.startOffset) return "";
   if (ruleName === "statement" && previous.tokenType === T.Identifier) return ` after field name \`${previous.image}\``;
   if (previous.tokenType === T.Newline) return "";
   return ` after ${describeToken(previous)}`;
@@ -248,20 +230,22 @@ function joinAlternatives(labels: string[]): string {
 
 export const userTermsMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
-    return `expected ${tokenLabel(expected)}${contextOf(previous, ruleName)}, found ${describeToken(actual)}`;
+    return `expected ${tokenLabel(expected)}${contextOf(previous, ruleName, actual)}, found ${describeToken(actual)}`;
   },
-  buildNotAllInputParsedMessage({ firstRedundant }) {
+  buildNotAllInputParsedMessage({ firstRedundant, ruleName }) {
+    // `statement` is the entry rule of a `-s path=value` override, which holds exactly one statement.
+    if (ruleName === "statement") return `expected one \`path=value\`, found ${describeToken(firstRedundant)} after it`;
     return `unexpected ${describeToken(firstRedundant)}; expected ${RULE_NOUNS.file}`;
   },
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, previous, ruleName }) {
     const noun = RULE_NOUNS[ruleName];
     const expected = noun ?? joinAlternatives(expectedPathsPerAlt.flat().map((path: TokenType[]) => (path[0] ? tokenLabel(path[0]) : "")).filter(Boolean));
-    return `expected ${expected}${contextOf(previous, ruleName)}, found ${describeToken(actual[0])}`;
+    return `expected ${expected}${contextOf(previous, ruleName, actual[0])}, found ${describeToken(actual[0])}`;
   },
   buildEarlyExitMessage({ expectedIterationPaths, actual, previous, ruleName }) {
     const noun = RULE_NOUNS[ruleName];
     const expected = noun ?? joinAlternatives(expectedIterationPaths.map((path: TokenType[]) => (path[0] ? tokenLabel(path[0]) : "")).filter(Boolean));
-    return `expected ${expected}${contextOf(previous, ruleName)}, found ${describeToken(actual[0])}`;
+    return `expected ${expected}${contextOf(previous, ruleName, actual[0])}, found ${describeToken(actual[0])}`;
   },
 };
 

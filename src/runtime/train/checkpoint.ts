@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { ExperimentIR } from "../../compile/ir.js";
-import { canonicalPretty } from "../../compile/hash.js";
+import { canonicalJson, canonicalPretty } from "../../compile/hash.js";
 import { decodeSafetensors, encodeSafetensors, readSafetensors, SafetensorsError, writeFileDurably, type NamedTensor } from "./safetensors.js";
 
 /**
@@ -122,14 +122,18 @@ export function latestGoodCheckpoint(runDir: string): LatestCheckpoint | null {
 
 /** Dotted paths where two IRs differ, for "this run was made with a different experiment" messages. */
 export function diffIR(a: unknown, b: unknown, path = ""): string[] {
-  if (JSON.stringify(a) === JSON.stringify(b)) return [];
-  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {
+  if (canonicalJson(a ?? null) === canonicalJson(b ?? null)) return [];
+  const bothObjects = a && b && typeof a === "object" && typeof b === "object";
+  if (bothObjects && Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+    return a.flatMap((item, i) => diffIR(item, b[i], `${path}[${i}]`));
+  }
+  if (bothObjects && !Array.isArray(a) && !Array.isArray(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k !== "hash" && k !== "sources");
     return keys.flatMap((k) => diffIR((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
   }
   const show = (v: unknown) => {
-    const s = JSON.stringify(v);
-    return s === undefined ? "(absent)" : s.length > 60 ? s.slice(0, 60) + "…" : s;
+    const s = v === undefined ? "(absent)" : canonicalJson(v);
+    return s.length > 60 ? s.slice(0, 60) + "…" : s;
   };
   return [`${path || "(root)"}: ${show(a)} → ${show(b)}`];
 }
