@@ -1,11 +1,11 @@
 // Choosing the TensorFlow.js backend: native TensorFlow when its Node binding is installed (the GPU
 // path), else WebAssembly (XNNPACK), else the plain-JS cpu backend. The chosen backend gets the
 // training kernels it lacks installed (see kernels/).
-import * as tf from '@tensorflow/tfjs';
-import { installTrainingKernels } from './kernels/index.js';
+import * as tf from "@tensorflow/tfjs";
+import { installTrainingKernels } from "./kernels/index.js";
 
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = "auto" | "tensorflow" | "wasm" | "cpu";
+export type BackendName = "tensorflow" | "wasm" | "cpu";
 
 export interface BackendInfo {
   readonly name: BackendName;
@@ -28,7 +28,7 @@ export class BackendUnavailableError extends Error {
     message: string,
   ) {
     super(message);
-    this.name = 'BackendUnavailableError';
+    this.name = "BackendUnavailableError";
   }
 }
 
@@ -40,16 +40,16 @@ export class MissingKernelsError extends Error {
   ) {
     super(
       `The ${backend} backend cannot run this training graph: no kernel registered for ` +
-        `${missing.join(', ')}. ` +
-        (backend === 'wasm'
-          ? 'The wasm training kernels were probably not installed (use selectBackend).'
-          : 'Choose another backend with --backend.'),
+        `${missing.join(", ")}. ` +
+        (backend === "wasm"
+          ? "The wasm training kernels were probably not installed (use selectBackend)."
+          : "Choose another backend with --backend."),
     );
-    this.name = 'MissingKernelsError';
+    this.name = "MissingKernelsError";
   }
 }
 
-const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const;
 
 interface NativeProbe {
   readonly loaded?: { readonly packageName: string; readonly version: string };
@@ -59,9 +59,9 @@ interface NativeProbe {
 
 function shortReason(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return 'not installed';
+  if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") return "not installed";
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0].slice(0, 200);
+  return message.split("\n")[0].slice(0, 200);
 }
 
 async function probeNative(): Promise<NativeProbe> {
@@ -71,14 +71,14 @@ async function probeNative(): Promise<NativeProbe> {
       // A variable specifier keeps TypeScript from resolving a package that is usually absent.
       const specifier: string = packageName;
       const module = (await import(specifier)) as { version?: Record<string, string> | string };
-      if (tf.findBackendFactory('tensorflow') == null) {
+      if (tf.findBackendFactory("tensorflow") == null) {
         failures.push(`${packageName}: loaded but registered no 'tensorflow' backend`);
         continue;
       }
       const version =
-        typeof module.version === 'string'
+        typeof module.version === "string"
           ? module.version
-          : (module.version?.['tfjs-node'] ?? module.version?.['tfjs-core'] ?? tf.version_core);
+          : (module.version?.["tfjs-node"] ?? module.version?.["tfjs-core"] ?? tf.version_core);
       return { loaded: { packageName, version }, failures };
     } catch (error) {
       failures.push(`${packageName}: ${shortReason(error)}`);
@@ -94,12 +94,14 @@ async function probeNative(): Promise<NativeProbe> {
  * Emscripten's ExitStatus, which tfjs never raises.
  */
 function removeHandlersAddedDuring<T>(body: () => Promise<T>): Promise<T> {
-  const events = ['unhandledRejection', 'uncaughtException'] as const;
-  const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]));
+  const events = ["unhandledRejection", "uncaughtException"];
+  type Listener = (...args: unknown[]) => void;
+  const listeners = (event: string) => process.listeners(event as "unhandledRejection") as unknown as Listener[];
+  const before = new Map(events.map((event) => [event, new Set(listeners(event))]));
   const strip = () => {
     for (const event of events) {
-      for (const listener of process.listeners(event)) {
-        if (!before.get(event)?.has(listener)) process.removeListener(event, listener as never);
+      for (const listener of listeners(event)) {
+        if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
       }
     }
   };
@@ -111,28 +113,32 @@ interface WasmModule {
   version_wasm: string;
 }
 
-async function activateWasm(): Promise<{ ok: true; info: Omit<BackendInfo, 'reason' | 'nativeFound'> } | { ok: false; why: string }> {
+type WasmActivation =
+  | { ok: true; info: Omit<BackendInfo, "reason" | "nativeFound"> }
+  | { ok: false; why: string };
+
+async function activateWasm(): Promise<WasmActivation> {
   try {
     const wasm = await removeHandlersAddedDuring(async () => {
-      const module = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as WasmModule;
-      if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
+      const module = (await import("@tensorflow/tfjs-backend-wasm")) as unknown as WasmModule;
+      if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend failed to initialise");
       await tf.ready();
       return module;
     });
-    const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-    return { ok: true, info: { name: 'wasm', version: wasm.version_wasm, simd, threads: wasm.getThreadsCount() } };
+    const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
+    return { ok: true, info: { name: "wasm", version: wasm.version_wasm, simd, threads: wasm.getThreadsCount() } };
   } catch (error) {
     return { ok: false, why: shortReason(error) };
   }
 }
 
 async function activateCpu(): Promise<void> {
-  if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
+  if (!(await tf.setBackend("cpu"))) throw new Error("the cpu backend failed to initialise");
   await tf.ready();
 }
 
 async function activateNative(): Promise<boolean> {
-  if (!(await tf.setBackend('tensorflow'))) return false;
+  if (!(await tf.setBackend("tensorflow"))) return false;
   await tf.ready();
   return true;
 }
@@ -146,7 +152,7 @@ export async function selectBackend(preference: BackendPreference): Promise<Back
   // The runtime never prints; tfjs otherwise logs advice ("install the node backend") and warnings.
   tf.enableProdMode();
   // WebGL registers itself with the highest priority but can get no context in Node.
-  if (tf.findBackendFactory('webgl') != null) tf.removeBackend('webgl');
+  if (tf.findBackendFactory("webgl") != null) tf.removeBackend("webgl");
 
   const info = await chooseBackend(preference);
   installTrainingKernels(info.name);
@@ -154,40 +160,43 @@ export async function selectBackend(preference: BackendPreference): Promise<Back
 }
 
 async function chooseBackend(preference: BackendPreference): Promise<BackendInfo> {
-  if (preference === 'cpu') {
+  if (preference === "cpu") {
     await activateCpu();
-    return { name: 'cpu', version: tf.version_core, reason: 'cpu backend requested', nativeFound: false };
+    return { name: "cpu", version: tf.version_core, reason: "cpu backend requested", nativeFound: false };
   }
-  if (preference === 'wasm') {
+  if (preference === "wasm") {
     const wasm = await activateWasm();
     if (!wasm.ok) {
-      throw new BackendUnavailableError('wasm', `The wasm backend could not be started: ${wasm.why}.`);
+      throw new BackendUnavailableError("wasm", `The wasm backend could not be started: ${wasm.why}.`);
     }
-    return { ...wasm.info, reason: 'wasm backend requested', nativeFound: false };
+    return { ...wasm.info, reason: "wasm backend requested", nativeFound: false };
   }
 
   const native = await probeNative();
   if (native.loaded !== undefined && (await activateNative())) {
     return {
-      name: 'tensorflow',
+      name: "tensorflow",
       version: native.loaded.version,
-      reason: `${preference === 'auto' ? 'auto: ' : ''}native TensorFlow from ${native.loaded.packageName}`,
+      reason: `${preference === "auto" ? "auto: " : ""}native TensorFlow from ${native.loaded.packageName}`,
       nativeFound: true,
     };
   }
-  const nativeWhy = native.loaded !== undefined ? `${native.loaded.packageName} loaded but did not initialise` : native.failures.join('; ');
-  if (preference === 'tensorflow') {
+  const nativeWhy =
+    native.loaded !== undefined
+      ? `${native.loaded.packageName} loaded but did not initialise`
+      : native.failures.join("; ");
+  if (preference === "tensorflow") {
     throw new BackendUnavailableError(
-      'tensorflow',
+      "tensorflow",
       `The native TensorFlow backend is not available (${nativeWhy}). ` +
-        'Install @tensorflow/tfjs-node-gpu (CUDA 11.2 + cuDNN 8.1) or @tensorflow/tfjs-node with network access, ' +
-        'or choose --backend wasm.',
+        "Install @tensorflow/tfjs-node-gpu (CUDA 11.2 + cuDNN 8.1) or @tensorflow/tfjs-node with network access, " +
+        "or choose --backend wasm.",
     );
   }
 
   const wasm = await activateWasm();
   if (wasm.ok) {
-    const simd = wasm.info.simd ? 'SIMD' : 'no SIMD';
+    const simd = wasm.info.simd ? "SIMD" : "no SIMD";
     return {
       ...wasm.info,
       reason: `auto: no native TensorFlow (${nativeWhy}); using wasm (${simd}, ${wasm.info.threads} thread(s))`,
@@ -196,7 +205,7 @@ async function chooseBackend(preference: BackendPreference): Promise<BackendInfo
   }
   await activateCpu();
   return {
-    name: 'cpu',
+    name: "cpu",
     version: tf.version_core,
     reason: `auto: no native TensorFlow (${nativeWhy}); wasm failed (${wasm.why}); using the slow cpu backend`,
     nativeFound: native.loaded !== undefined,

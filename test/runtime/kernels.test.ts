@@ -7,10 +7,10 @@
 //    outputs) along random directions, compared with Σ <grad, direction>; relative error ≤ 2e-3
 //    (linear ops are exact up to rounding; for the nonlinear ones h is chosen so the O(h²) term
 //    stays well below that).
-import { before, describe, it } from 'node:test';
-import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../src/runtime/backend.js';
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../../src/runtime/backend.js";
 import {
   batchNormEval,
   batchNormTrain,
@@ -22,9 +22,9 @@ import {
   scaleChannels,
   symmetricPadding,
   type BatchNormState,
-} from '../../src/runtime/kernels/index.js';
+} from "../../src/runtime/kernels/index.js";
 
-type Backend = 'cpu' | 'wasm';
+type Backend = "cpu" | "wasm";
 
 /** Deterministic test data (LCG), values roughly in [-1, 1) · scale. */
 function data(count: number, seed: number, scale = 1): Float32Array {
@@ -78,7 +78,10 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   let worst = 0;
   for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
   const scale = Math.max(maxAbs(expected), 1e-6);
-  assert.ok(worst <= tolerance * scale, `${what}: max |Δ| = ${worst.toExponential(3)} > ${tolerance} · ${scale.toExponential(3)}`);
+  assert.ok(
+    worst <= tolerance * scale,
+    `${what}: max |Δ| = ${worst.toExponential(3)} > ${tolerance} · ${scale.toExponential(3)}`,
+  );
 }
 
 const CROSS_TOLERANCE = 1e-4;
@@ -123,7 +126,7 @@ async function finiteDifferenceError(
   let worst = 0;
   let used = 0;
   for (let attempt = 0; used < directions; attempt++) {
-    assert.ok(attempt < 20 * directions, 'no kink-free direction found for the finite-difference check');
+    assert.ok(attempt < 20 * directions, "no kink-free direction found for the finite-difference check");
     const dirs = inputs.map((inp, k) => data(inp.values.length, 1000 + 17 * attempt + k));
     if (crossesKink(dirs)) continue;
     used++;
@@ -142,61 +145,123 @@ async function finiteDifferenceError(
 }
 
 async function crossCheck(fn: TensorFn, inputs: Input[], what: string): Promise<void> {
-  const onWasm = await valueAndGrads('wasm', fn, inputs);
-  const onCpu = await valueAndGrads('cpu', fn, inputs);
+  const onWasm = await valueAndGrads("wasm", fn, inputs);
+  const onCpu = await valueAndGrads("cpu", fn, inputs);
   assertClose(onWasm.y, onCpu.y, CROSS_TOLERANCE, `${what}: forward`);
   onWasm.grads.forEach((g, k) => assertClose(g, onCpu.grads[k], CROSS_TOLERANCE, `${what}: gradient ${k}`));
 }
 
 before(async () => {
-  await selectBackend('cpu');
-  await selectBackend('wasm');
+  await selectBackend("cpu");
+  await selectBackend("wasm");
 });
 
-describe('wasm convolution gradient kernels', () => {
-  it('are registered on wasm after backend selection', () => {
-    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul']) {
-      assert.ok(tf.getKernel(name, 'wasm'), name);
+describe("wasm convolution gradient kernels", () => {
+  it("are registered on wasm after backend selection", () => {
+    for (const name of ["Conv2DBackpropFilter", "Conv2DBackpropInput", "BatchMatMul"]) {
+      assert.ok(tf.getKernel(name, "wasm"), name);
     }
   });
 
-  const cases: Array<{ name: string; x: number[]; f: number[]; stride: number; pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding }> = [
-    { name: '3x3 stride 1 same', x: [2, 6, 5, 3], f: [3, 3, 3, 4], stride: 1, pad: 'same' },
-    { name: '3x3 stride 2 pad 1 (PyTorch), even size', x: [2, 8, 8, 3], f: [3, 3, 3, 5], stride: 2, pad: symmetricPadding(1) },
-    { name: '3x3 stride 2 pad 1 (PyTorch), odd size', x: [2, 7, 9, 2], f: [3, 3, 2, 3], stride: 2, pad: symmetricPadding(1) },
-    { name: '3x3 stride 2 same, odd size', x: [1, 7, 7, 2], f: [3, 3, 2, 3], stride: 2, pad: 'same' },
-    { name: '3x3 stride 2 valid (unused last row)', x: [2, 8, 8, 2], f: [3, 3, 2, 2], stride: 2, pad: 'valid' },
-    { name: '1x1 stride 1', x: [3, 4, 4, 5], f: [1, 1, 5, 6], stride: 1, pad: 'valid' },
-    { name: '1x1 stride 2, odd size', x: [2, 7, 5, 4], f: [1, 1, 4, 3], stride: 2, pad: 'valid' },
-    { name: '2x2 stride 2 valid, odd size (crop)', x: [2, 9, 9, 2], f: [2, 2, 2, 3], stride: 2, pad: 'valid' },
-    { name: '5x5 stride 1 explicit asymmetric pad', x: [1, 6, 6, 2], f: [5, 5, 2, 2], stride: 1, pad: [[0, 0], [2, 1], [1, 2], [0, 0]] },
+  type Pad = "same" | "valid" | tf.backend_util.ExplicitPadding;
+  const cases: Array<{ name: string; x: number[]; f: number[]; stride: number; pad: Pad }> = [
+    { name: "3x3 stride 1 same", x: [2, 6, 5, 3], f: [3, 3, 3, 4], stride: 1, pad: "same" },
+    { name: "3x3 stride 2 pad 1 (PyTorch), even size", x: [2, 8, 8, 3], f: [3, 3, 3, 5], stride: 2, pad: symmetricPadding(1) },
+    { name: "3x3 stride 2 pad 1 (PyTorch), odd size", x: [2, 7, 9, 2], f: [3, 3, 2, 3], stride: 2, pad: symmetricPadding(1) },
+    { name: "3x3 stride 2 same, odd size", x: [1, 7, 7, 2], f: [3, 3, 2, 3], stride: 2, pad: "same" },
+    { name: "3x3 stride 2 valid (unused last row)", x: [2, 8, 8, 2], f: [3, 3, 2, 2], stride: 2, pad: "valid" },
+    { name: "1x1 stride 1", x: [3, 4, 4, 5], f: [1, 1, 5, 6], stride: 1, pad: "valid" },
+    { name: "1x1 stride 2, odd size", x: [2, 7, 5, 4], f: [1, 1, 4, 3], stride: 2, pad: "valid" },
+    { name: "2x2 stride 2 valid, odd size (crop)", x: [2, 9, 9, 2], f: [2, 2, 2, 3], stride: 2, pad: "valid" },
+    {
+      name: "5x5 stride 1 explicit asymmetric pad",
+      x: [1, 6, 6, 2],
+      f: [5, 5, 2, 2],
+      stride: 1,
+      pad: [[0, 0], [2, 1], [1, 2], [0, 0]],
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: matches cpu and finite differences`, async () => {
       const conv: TensorFn = ([x, f]) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad);
       const inputs = [input(c.x, 1), input(c.f, 2)];
       await crossCheck(conv, inputs, c.name);
-      const error = await finiteDifferenceError('wasm', conv, inputs, 1e-2);
+      const error = await finiteDifferenceError("wasm", conv, inputs, 1e-2);
       assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
     });
   }
 });
 
-describe('wasm BatchMatMul with transposes', () => {
+describe("wasm BatchMatMul with transposes", () => {
   for (const transposeA of [false, true]) {
     for (const transposeB of [false, true]) {
       it(`transposeA=${transposeA} transposeB=${transposeB}, rank 2 and batched`, async () => {
         const a2 = input(transposeA ? [5, 3] : [3, 5], 3);
         const b2 = input(transposeB ? [4, 5] : [5, 4], 4);
-        await crossCheck(([a, b]) => tf.matMul(a, b, transposeA, transposeB), [a2, b2], 'rank 2');
+        await crossCheck(([a, b]) => tf.matMul(a, b, transposeA, transposeB), [a2, b2], "rank 2");
         const a3 = input(transposeA ? [2, 5, 3] : [2, 3, 5], 5);
         const b3 = input(transposeB ? [2, 4, 5] : [2, 5, 4], 6);
-        await crossCheck(([a, b]) => tf.matMul(a, b, transposeA, transposeB), [a3, b3], 'rank 3');
+        await crossCheck(([a, b]) => tf.matMul(a, b, transposeA, transposeB), [a3, b3], "rank 3");
       });
     }
   }
-  it('matMul gradients (which use the transposed forms) pass finite differences', async () => {
-    const error = await finiteDifferenceError('wasm', ([a, b]) => tf.matMul(a, b), [input([4, 6], 7), input([6, 3], 8)], 1e-2);
+  it("matMul gradients (which use the transposed forms) pass finite differences", async () => {
+    const error = await finiteDifferenceError("wasm", ([a, b]) => tf.matMul(a, b), [input([4, 6], 7), input([6, 3], 8)], 1e-2);
+    assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
+  });
+});
+
+describe("wasm SplitV and Concat (heap copies)", () => {
+  const splits: Array<{ shape: number[]; sizes: number | number[]; axis: number }> = [
+    { shape: [2, 3, 4, 6], sizes: 3, axis: 3 },
+    { shape: [2, 3, 4, 6], sizes: [1, 3, 2], axis: 3 },
+    { shape: [4, 5, 3], sizes: [1, 3], axis: 0 },
+    { shape: [3, 70, 2], sizes: [10, 60], axis: 1 },
+    { shape: [2, 2, 2, 128], sizes: 2, axis: 3 },
+  ];
+  for (const c of splits) {
+    it(`split [${c.shape}] into ${JSON.stringify(c.sizes)} on axis ${c.axis}, and concat back, match cpu`, async () => {
+      const x = input(c.shape, 141);
+      const run = async (backend: Backend) => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => {
+          const parts = tf.split(tf.tensor(x.values, c.shape), c.sizes, c.axis);
+          const reversed = tf.concat([...parts].reverse(), c.axis);
+          return {
+            parts: parts.map((p) => Array.from(p.dataSync())),
+            shapes: parts.map((p) => p.shape),
+            reversed: Array.from(reversed.dataSync()),
+          };
+        });
+      };
+      const onWasm = await run("wasm");
+      const onCpu = await run("cpu");
+      assert.deepEqual(onWasm.shapes, onCpu.shapes);
+      assert.deepEqual(onWasm.parts, onCpu.parts);
+      assert.deepEqual(onWasm.reversed, onCpu.reversed);
+    });
+  }
+  it("handle int32 and bool tensors and empty parts", async () => {
+    const run = async (backend: Backend) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const ints = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], "int32");
+        const bools = tf.tensor2d([1, 0, 1, 1, 0, 0], [3, 2], "bool");
+        const [a, b] = tf.split(ints, [2, 1], 1);
+        const joined = tf.concat([bools, tf.zeros([0, 2], "bool"), bools], 0);
+        return { a: a.arraySync(), b: b.arraySync(), joined: joined.arraySync(), dtype: joined.dtype };
+      });
+    };
+    assert.deepEqual(await run("wasm"), await run("cpu"));
+  });
+  it("give the gradients of split and concat (cpu cross-check, finite differences)", async () => {
+    const splitScaleJoin: TensorFn = ([x]) =>
+      tf.concat(
+        tf.split(x, [2, 1, 3], 3).map((p, i) => tf.mul(p, i + 1)),
+        3,
+      );
+    await crossCheck(splitScaleJoin, [input([2, 3, 3, 6], 151)], "split/concat");
+    const error = await finiteDifferenceError("wasm", splitScaleJoin, [input([2, 3, 3, 6], 151)], 1e-2);
     assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
   });
 });
@@ -219,11 +284,11 @@ function freshState(gamma: tf.Tensor, beta: tf.Tensor, channels: number): BatchN
   };
 }
 
-describe('batchNormTrain (closed-form backward)', () => {
+describe("batchNormTrain (closed-form backward)", () => {
   const variants = [
-    { name: 'NHWC, ReLU', shape: [2, 3, 4, 5], relu: true, residual: false },
-    { name: 'NHWC, residual + ReLU', shape: [2, 3, 3, 4], relu: true, residual: true },
-    { name: '[N, C], no activation', shape: [5, 7], relu: false, residual: false },
+    { name: "NHWC, ReLU", shape: [2, 3, 4, 5], relu: true, residual: false },
+    { name: "NHWC, residual + ReLU", shape: [2, 3, 3, 4], relu: true, residual: true },
+    { name: "[N, C], no activation", shape: [5, 7], relu: false, residual: false },
   ];
   for (const v of variants) {
     const channels = v.shape[v.shape.length - 1];
@@ -242,14 +307,14 @@ describe('batchNormTrain (closed-form backward)', () => {
     const preActivation: TensorFn = ([x, g, b, r]) => referenceBatchNorm(x, g, b, false, r);
 
     it(`${v.name}: equals stock-op batch norm and its autodiff gradient on cpu`, async () => {
-      const mine = await valueAndGrads('cpu', ours, inputs);
-      const stock = await valueAndGrads('cpu', reference, inputs);
-      assertClose(mine.y, stock.y, CROSS_TOLERANCE, 'forward');
+      const mine = await valueAndGrads("cpu", ours, inputs);
+      const stock = await valueAndGrads("cpu", reference, inputs);
+      assertClose(mine.y, stock.y, CROSS_TOLERANCE, "forward");
       mine.grads.forEach((g, k) => assertClose(g, stock.grads[k], 5e-4, `gradient ${k}`));
       await crossCheck(ours, inputs, v.name);
     });
     it(`${v.name}: passes finite differences on wasm`, async () => {
-      const error = await finiteDifferenceError('wasm', ours, inputs, 3e-3, {
+      const error = await finiteDifferenceError("wasm", ours, inputs, 3e-3, {
         directions: 4,
         preActivation: v.relu ? preActivation : undefined,
       });
@@ -257,8 +322,8 @@ describe('batchNormTrain (closed-form backward)', () => {
     });
   }
 
-  it('updates the running statistics with momentum 0.1 and the unbiased variance', async () => {
-    await tf.setBackend('wasm');
+  it("updates the running statistics with momentum 0.1 and the unbiased variance", async () => {
+    await tf.setBackend("wasm");
     const x = input([4, 2, 3, 2], 21, 3);
     const state = freshState(tf.ones([2]), tf.zeros([2]), 2);
     state.runningMean.assign(tf.tensor1d([0.5, -1]));
@@ -273,22 +338,25 @@ describe('batchNormTrain (closed-form backward)', () => {
       expectedMean.push(0.9 * previousMean + 0.1 * mean);
       expectedVar.push(0.9 * [2, 0.25][c] + 0.1 * unbiased);
     });
-    assertClose(state.runningMean.dataSync(), expectedMean, 1e-6, 'running mean');
-    assertClose(state.runningVar.dataSync(), expectedVar, 1e-6, 'running var');
+    assertClose(state.runningMean.dataSync(), expectedMean, 1e-6, "running mean");
+    assertClose(state.runningVar.dataSync(), expectedVar, 1e-6, "running var");
     state.runningMean.dispose();
     state.runningVar.dispose();
   });
 
-  it('refuses a single value per channel', async () => {
-    await tf.setBackend('wasm');
+  it("refuses a single value per channel", async () => {
+    await tf.setBackend("wasm");
     const state = freshState(tf.ones([3]), tf.zeros([3]), 3);
-    assert.throws(() => batchNormTrain(tf.ones([1, 3]), state, { relu: false, updateRunningStats: true }), /more than one value per channel/);
+    assert.throws(
+      () => batchNormTrain(tf.ones([1, 3]), state, { relu: false, updateRunningStats: true }),
+      /more than one value per channel/,
+    );
   });
 });
 
-describe('batchNormEval', () => {
-  it('applies the running statistics: γ(x − μ)/√(σ² + ε) + β (+ residual), then ReLU', async () => {
-    await tf.setBackend('wasm');
+describe("batchNormEval", () => {
+  it("applies the running statistics: γ(x − μ)/√(σ² + ε) + β (+ residual), then ReLU", async () => {
+    await tf.setBackend("wasm");
     const x = input([2, 2, 2, 3], 31, 2);
     const residual = input([2, 2, 2, 3], 32);
     const [gamma, beta, mean, variance] = [[1, -2, 0.5], [0.1, 0.2, -0.3], [0.3, -0.1, 0], [0.5, 2, 1]];
@@ -298,13 +366,16 @@ describe('batchNormEval', () => {
       runningMean: tf.variable(tf.tensor1d(mean), false) as tf.Variable<tf.Rank.R1>,
       runningVar: tf.variable(tf.tensor1d(variance), false) as tf.Variable<tf.Rank.R1>,
     };
-    const y = batchNormEval(tf.tensor(x.values, x.shape), state, { relu: true, residual: tf.tensor(residual.values, residual.shape) });
+    const y = batchNormEval(tf.tensor(x.values, x.shape), state, {
+      relu: true,
+      residual: tf.tensor(residual.values, residual.shape),
+    });
     const expected = Array.from(x.values, (v, i) => {
       const c = i % 3;
       const z = (gamma[c] * (v - mean[c])) / Math.sqrt(variance[c] + 1e-5) + beta[c] + residual.values[i];
       return Math.max(0, z);
     });
-    assertClose(y.dataSync(), expected, 1e-6, 'eval batch norm');
+    assertClose(y.dataSync(), expected, 1e-6, "eval batch norm");
   });
 });
 
@@ -342,11 +413,11 @@ function gatherGroups(dense: Float32Array, shape: number[], groups: number): Flo
   return out;
 }
 
-describe('groupedConv2d', () => {
+describe("groupedConv2d", () => {
   const cases = [
-    { name: '4 groups, stride 1', x: [2, 5, 5, 8], groups: 4, cout: 8, stride: 1 },
-    { name: '3 groups, stride 2, pad 1', x: [2, 6, 7, 6], groups: 3, cout: 9, stride: 2 },
-    { name: '1 group (plain conv)', x: [1, 4, 4, 3], groups: 1, cout: 4, stride: 1 },
+    { name: "4 groups, stride 1", x: [2, 5, 5, 8], groups: 4, cout: 8, stride: 1 },
+    { name: "3 groups, stride 2, pad 1", x: [2, 6, 7, 6], groups: 3, cout: 9, stride: 2 },
+    { name: "1 group (plain conv)", x: [1, 4, 4, 3], groups: 1, cout: 4, stride: 1 },
   ];
   for (const c of cases) {
     it(`${c.name}: equals a block-diagonal dense conv on cpu, in value and gradient`, async () => {
@@ -354,56 +425,65 @@ describe('groupedConv2d', () => {
       const x = input(c.x, 42);
       const options = { strides: c.stride, pad: symmetricPadding(1), groups: c.groups };
       const grouped: TensorFn = ([xs, f]) => groupedConv2d(xs as tf.Tensor4D, f as tf.Tensor4D, options);
-      const mine = await valueAndGrads('wasm', grouped, [x, filter]);
+      const mine = await valueAndGrads("wasm", grouped, [x, filter]);
       const dense = await valueAndGrads(
-        'cpu',
+        "cpu",
         ([xs, f]) => tf.conv2d(xs as tf.Tensor4D, f as tf.Tensor4D, c.stride, symmetricPadding(1)),
         [x, blockDiagonal(filter, c.groups)],
       );
-      assertClose(mine.y, dense.y, CROSS_TOLERANCE, 'forward');
-      assertClose(mine.grads[0], dense.grads[0], CROSS_TOLERANCE, 'input gradient');
-      assertClose(mine.grads[1], gatherGroups(dense.grads[1], filter.shape, c.groups), CROSS_TOLERANCE, 'filter gradient');
-      const error = await finiteDifferenceError('wasm', grouped, [x, filter], 1e-2);
+      assertClose(mine.y, dense.y, CROSS_TOLERANCE, "forward");
+      assertClose(mine.grads[0], dense.grads[0], CROSS_TOLERANCE, "input gradient");
+      assertClose(mine.grads[1], gatherGroups(dense.grads[1], filter.shape, c.groups), CROSS_TOLERANCE, "filter gradient");
+      const error = await finiteDifferenceError("wasm", grouped, [x, filter], 1e-2);
       assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
     });
   }
 
-  it('fused bias + ReLU variant equals conv, then bias, then ReLU (and its gradient)', async () => {
+  it("fused bias + ReLU variant equals conv, then bias, then ReLU (and its gradient)", async () => {
     const inputs = [input([2, 5, 5, 6], 51), input([3, 3, 2, 6], 52), input([6], 53)];
     const options = { strides: 2, pad: symmetricPadding(1), groups: 3 };
     const fused: TensorFn = ([x, f, b]) =>
       groupedConv2dBiasActivation(x as tf.Tensor4D, f as tf.Tensor4D, b as tf.Tensor1D, { ...options, relu: true });
     const unfused: TensorFn = ([x, f, b]) => tf.relu(tf.add(groupedConv2d(x as tf.Tensor4D, f as tf.Tensor4D, options), b));
-    const a = await valueAndGrads('wasm', fused, inputs);
-    const b = await valueAndGrads('cpu', unfused, inputs);
-    assertClose(a.y, b.y, CROSS_TOLERANCE, 'forward');
+    const a = await valueAndGrads("wasm", fused, inputs);
+    const b = await valueAndGrads("cpu", unfused, inputs);
+    assertClose(a.y, b.y, CROSS_TOLERANCE, "forward");
     a.grads.forEach((g, k) => assertClose(g, b.grads[k], CROSS_TOLERANCE, `gradient ${k}`));
   });
 
-  it('rejects a filter that does not fit the groups', () => {
-    assert.throws(() => groupedConv2d(tf.zeros([1, 4, 4, 6]) as tf.Tensor4D, tf.zeros([3, 3, 3, 6]) as tf.Tensor4D, { strides: 1, pad: 'same', groups: 3 }), /does not match/);
+  it("rejects a filter that does not fit the groups", () => {
+    const x = tf.zeros([1, 4, 4, 6]) as tf.Tensor4D;
+    const filter = tf.zeros([3, 3, 3, 6]) as tf.Tensor4D; // 3 inputs per group, but 6 / 3 = 2
+    assert.throws(() => groupedConv2d(x, filter, { strides: 1, pad: "same", groups: 3 }), /does not match/);
   });
 });
 
-describe('channel ops', () => {
-  it('globalAvgPool equals tf.mean over H, W (value and gradient) and passes finite differences', async () => {
+describe("channel ops", () => {
+  it("globalAvgPool equals tf.mean over H, W (value and gradient) and passes finite differences", async () => {
     const inputs = [input([3, 4, 5, 6], 61)];
     const mine: TensorFn = ([x]) => globalAvgPool(x as tf.Tensor4D);
-    const onWasm = await valueAndGrads('wasm', mine, inputs);
-    const stock = await valueAndGrads('cpu', ([x]) => tf.mean(x, [1, 2]), inputs);
-    assertClose(onWasm.y, stock.y, CROSS_TOLERANCE, 'forward');
-    assertClose(onWasm.grads[0], stock.grads[0], CROSS_TOLERANCE, 'gradient');
-    assert.ok((await finiteDifferenceError('wasm', mine, inputs, 1e-2)) < FD_TOLERANCE);
+    const onWasm = await valueAndGrads("wasm", mine, inputs);
+    const stock = await valueAndGrads("cpu", ([x]) => tf.mean(x, [1, 2]), inputs);
+    assertClose(onWasm.y, stock.y, CROSS_TOLERANCE, "forward");
+    assertClose(onWasm.grads[0], stock.grads[0], CROSS_TOLERANCE, "gradient");
+    assert.ok((await finiteDifferenceError("wasm", mine, inputs, 1e-2)) < FD_TOLERANCE);
   });
 
-  it('scaleChannels equals a broadcast multiply (value and gradients) and passes finite differences', async () => {
+  it("globalAvgPool and scaleChannels handle a 1x1 spatial extent", async () => {
+    const inputs = [input([3, 1, 1, 4], 63), input([3, 4], 64)];
+    await crossCheck(([x, g]) => scaleChannels(x as tf.Tensor4D, g as tf.Tensor2D), inputs, "scaleChannels 1x1");
+    const pooled = await valueAndGrads("wasm", ([x]) => globalAvgPool(x as tf.Tensor4D), [inputs[0]]);
+    assert.deepEqual(Array.from(pooled.y), Array.from(inputs[0].values));
+  });
+
+  it("scaleChannels equals a broadcast multiply (value and gradients) and passes finite differences", async () => {
     const inputs = [input([2, 3, 4, 5], 71), input([2, 5], 72)];
     const mine: TensorFn = ([x, g]) => scaleChannels(x as tf.Tensor4D, g as tf.Tensor2D);
-    const onWasm = await valueAndGrads('wasm', mine, inputs);
-    const stock = await valueAndGrads('cpu', ([x, g]) => tf.mul(x, tf.reshape(g, [2, 1, 1, 5])), inputs);
-    assertClose(onWasm.y, stock.y, CROSS_TOLERANCE, 'forward');
+    const onWasm = await valueAndGrads("wasm", mine, inputs);
+    const stock = await valueAndGrads("cpu", ([x, g]) => tf.mul(x, tf.reshape(g, [2, 1, 1, 5])), inputs);
+    assertClose(onWasm.y, stock.y, CROSS_TOLERANCE, "forward");
     onWasm.grads.forEach((g, k) => assertClose(g, stock.grads[k], CROSS_TOLERANCE, `gradient ${k}`));
-    assert.ok((await finiteDifferenceError('wasm', mine, inputs, 1e-2)) < FD_TOLERANCE);
+    assert.ok((await finiteDifferenceError("wasm", mine, inputs, 1e-2)) < FD_TOLERANCE);
   });
 });
 
@@ -418,10 +498,10 @@ function erfSeries(x: number): number {
   return (2 / Math.sqrt(Math.PI)) * sum;
 }
 
-describe('gelu', () => {
-  it('equals x·Φ(x) with derivative Φ(x) + x·φ(x), and passes finite differences', async () => {
+describe("gelu", () => {
+  it("equals x·Φ(x) with derivative Φ(x) + x·φ(x), and passes finite differences", async () => {
     const x = input([4, 9], 81, 3);
-    const { y, grads } = await valueAndGrads('wasm', ([t]) => gelu(t), [x]);
+    const { y, grads } = await valueAndGrads("wasm", ([t]) => gelu(t), [x]);
     const r = data(y.length, 99);
     const expectedY = Array.from(x.values, (v) => 0.5 * v * (1 + erfSeries(v / Math.SQRT2)));
     const expectedGrad = Array.from(x.values, (v, i) => {
@@ -430,25 +510,32 @@ describe('gelu', () => {
       return (cdf + v * pdf) * r[i];
     });
     // tfjs' erf is a polynomial approximation with absolute error ≤ 1.5e-7 (Abramowitz–Stegun 7.1.26).
-    assertClose(y, expectedY, 2e-6, 'gelu');
-    assertClose(grads[0], expectedGrad, 2e-6, 'gelu gradient');
-    assert.ok((await finiteDifferenceError('wasm', ([t]) => gelu(t), [x], 1e-2)) < FD_TOLERANCE);
+    assertClose(y, expectedY, 2e-6, "gelu");
+    assertClose(grads[0], expectedGrad, 2e-6, "gelu gradient");
+    assert.ok((await finiteDifferenceError("wasm", ([t]) => gelu(t), [x], 1e-2)) < FD_TOLERANCE);
   });
 });
 
-describe('checkpointed', () => {
+describe("checkpointed", () => {
   // A small block: grouped conv → batch norm (+ ReLU) (running stats updated unless replaying) → conv.
   const makeBlock = (state: BatchNormState, relu = true) => (inputs: readonly tf.Tensor[], replay: boolean) => {
     const [x, w1, gamma, beta, w2] = inputs;
     const h = groupedConv2d(x as tf.Tensor4D, w1 as tf.Tensor4D, { strides: 1, pad: symmetricPadding(1), groups: 2 });
-    const bn = batchNormTrain(h, { ...state, gamma: gamma as tf.Tensor1D, beta: beta as tf.Tensor1D }, { relu, updateRunningStats: !replay });
-    return tf.conv2d(bn as tf.Tensor4D, w2 as tf.Tensor4D, 2, 'valid');
+    const bnState = { ...state, gamma: gamma as tf.Tensor1D, beta: beta as tf.Tensor1D };
+    const bn = batchNormTrain(h, bnState, { relu, updateRunningStats: !replay });
+    return tf.conv2d(bn as tf.Tensor4D, w2 as tf.Tensor4D, 2, "valid");
   };
-  const inputs = [input([2, 5, 5, 4], 91), input([3, 3, 2, 6], 92), input([6], 93, 0.2), input([6], 94), input([1, 1, 6, 3], 95)];
+  const inputs = [
+    input([2, 5, 5, 4], 91),
+    input([3, 3, 2, 6], 92),
+    input([6], 93, 0.2),
+    input([6], 94),
+    input([1, 1, 6, 3], 95),
+  ];
   inputs[2] = { shape: [6], values: inputs[2].values.map((g) => 1 + g) };
 
   const run = (withCheckpoint: boolean) => async () => {
-    await tf.setBackend('wasm');
+    await tf.setBackend("wasm");
     const state = freshState(tf.ones([6]), tf.zeros([6]), 6);
     const block = makeBlock(state);
     const fn: TensorFn = (xs) => {
@@ -456,14 +543,14 @@ describe('checkpointed', () => {
       // Two blocks in a row, so one checkpoint's backward runs inside another's outer pass.
       return tf.sum(tf.square(first), [1, 2]);
     };
-    const result = await valueAndGrads('wasm', fn, inputs);
+    const result = await valueAndGrads("wasm", fn, inputs);
     const runningMean = state.runningMean.dataSync().slice();
     state.runningMean.dispose();
     state.runningVar.dispose();
     return { ...result, runningMean };
   };
 
-  it('gives gradients identical to the plain block and updates running stats once per forward', async () => {
+  it("gives gradients identical to the plain block and updates running stats once per forward", async () => {
     const plain = await run(false)();
     const ckpt = await run(true)();
     assert.deepEqual(Array.from(ckpt.y), Array.from(plain.y));
@@ -472,8 +559,8 @@ describe('checkpointed', () => {
     assert.deepEqual(Array.from(ckpt.runningMean), Array.from(plain.runningMean));
   });
 
-  it('passes finite differences and nests (checkpointed blocks in sequence)', async () => {
-    await tf.setBackend('wasm');
+  it("passes finite differences and nests (checkpointed blocks in sequence)", async () => {
+    await tf.setBackend("wasm");
     const state = freshState(tf.ones([6]), tf.zeros([6]), 6);
     // Smooth blocks: this checks the checkpoint mechanism, not ReLU kinks.
     const block = makeBlock(state, false);
@@ -481,19 +568,19 @@ describe('checkpointed', () => {
       const [x, w1, gamma, beta, w2] = xs;
       const first = checkpointed(block, [x, w1, gamma, beta, w2]);
       const second = checkpointed(
-        (ins) => tf.sigmoid(tf.conv2d(ins[0] as tf.Tensor4D, ins[1] as tf.Tensor4D, 1, 'same')),
+        (ins) => tf.sigmoid(tf.conv2d(ins[0] as tf.Tensor4D, ins[1] as tf.Tensor4D, 1, "same")),
         [first, tf.reshape(tf.slice(w2, [0, 0, 0, 0], [1, 1, 3, 3]), [1, 1, 3, 3])],
       );
       return second;
     };
-    const error = await finiteDifferenceError('wasm', twoBlocks, inputs, 1e-3);
+    const error = await finiteDifferenceError("wasm", twoBlocks, inputs, 1e-3);
     state.runningMean.dispose();
     state.runningVar.dispose();
     assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
   });
 
-  it('leaves no tensors behind after a step inside tf.tidy', async () => {
-    await tf.setBackend('wasm');
+  it("leaves no tensors behind after a step inside tf.tidy", async () => {
+    await tf.setBackend("wasm");
     const state = freshState(tf.ones([6]), tf.zeros([6]), 6);
     const block = makeBlock(state);
     const xs = inputs.map((i) => tf.tensor(i.values, i.shape));

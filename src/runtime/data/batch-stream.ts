@@ -36,6 +36,13 @@ export interface BatchStreamOptions {
   limits?: Partial<DecodeLimits>;
   /** Stand-ins tried per position when its file is bad. Default 3 for training, 0 for evaluation. */
   alternates?: number;
+  /**
+   * Decode large images straight to the resolution their crops need (libvips shrink-on-load + linear
+   * reduce) when that is at least 2× smaller — crop geometry unchanged, resampling then composed of two
+   * antialiased linear filters instead of one. Default true; false resamples every crop from full
+   * resolution, exactly as torchvision on PIL images.
+   */
+  shrinkOnLoad?: boolean;
 }
 
 export interface BatchStream extends AsyncIterableIterator<Batch> {
@@ -127,6 +134,7 @@ class BatchStreamImpl implements BatchStream {
       evalSize,
       evalResizeRatio,
       limits,
+      shrinkOnLoad: options.shrinkOnLoad ?? true,
     });
     this.nextStepToBuild = startStep;
     this.consumedStep = startStep;

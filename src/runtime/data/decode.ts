@@ -53,33 +53,59 @@ export function reasonForDecodeError(message: string): SkipReason {
 const WHITE = { r: 255, g: 255, b: 255 };
 
 /**
+ * How much a worker may shrink an image of the given (oriented) size while decoding it: a factor f ≥ 1;
+ * the image is then decoded at about size / f (libvips' shrink-on-load and antialiased linear reduce,
+ * SIMD C instead of JavaScript). Return 1 to keep every pixel.
+ */
+export type ReductionPolicy = (width: number, height: number) => number;
+
+/** Shrinking by less than this is not worth a second resampling step. */
+export const MIN_REDUCTION = 2;
+
+/**
  * Decodes `bytes` to 8-bit sRGB with three channels: EXIF orientation applied, embedded profiles and CMYK
  * converted to sRGB, alpha composited onto white (as a viewer shows a transparent image on a page),
  * grayscale replicated, first frame of animations and multi-page files. Images over `limits.maxPixels`
  * are refused from their header, before any pixel is decoded. Truncated files are refused (libvips'
  * "truncated" level) while files with only minor warnings are accepted, as photos in the wild often carry.
+ * With a `reduce` policy, a large image is decoded straight to the smaller size its crops need.
  */
-export async function decodeImageBytes(bytes: Buffer, limits: DecodeLimits): Promise<RgbImage> {
+export async function decodeImageBytes(bytes: Buffer, limits: DecodeLimits, reduce?: ReductionPolicy): Promise<RgbImage> {
   const sharp = await loadSharp();
-  let result: { data: Buffer; info: { width: number; height: number; channels: number } };
+  const options = { failOn: "truncated", limitInputPixels: limits.maxPixels, sequentialRead: true } as const;
+  let target: { width: number; height: number; sourceWidth: number; sourceHeight: number } | null = null;
   try {
-    result = await sharp(bytes, { failOn: "truncated", limitInputPixels: limits.maxPixels, sequentialRead: true })
-      .autoOrient()
-      .flatten({ background: WHITE })
-      .toColourspace("srgb")
-      .raw({ depth: "uchar" })
-      .toBuffer({ resolveWithObject: true });
+    if (reduce) {
+      const meta = await sharp(bytes, options).metadata();
+      if (meta.width && meta.height) {
+        if (meta.width * meta.height > limits.maxPixels) throw new Error("Input image exceeds pixel limit");
+        const rotated = (meta.orientation ?? 1) >= 5;
+        const sourceWidth = rotated ? meta.height : meta.width;
+        const sourceHeight = rotated ? meta.width : meta.height;
+        const factor = reduce(sourceWidth, sourceHeight);
+        if (factor >= MIN_REDUCTION) {
+          target = { width: Math.max(1, Math.round(sourceWidth / factor)), height: Math.max(1, Math.round(sourceHeight / factor)), sourceWidth, sourceHeight };
+        }
+      }
+    }
+    let pipeline = sharp(bytes, options).autoOrient();
+    if (target) pipeline = pipeline.resize(target.width, target.height, { fit: "fill", kernel: "linear" });
+    const { data, info } = await pipeline.flatten({ background: WHITE }).toColourspace("srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+    const image = toRgb(data, info);
+    return target ? { ...image, sourceWidth: target.sourceWidth, sourceHeight: target.sourceHeight } : image;
   } catch (error) {
     const message = (error as Error).message;
     throw new SkipError(reasonForDecodeError(message), message);
   }
-  const { data, info } = result;
+}
+
+function toRgb(data: Buffer, info: { width: number; height: number; channels: number }): RgbImage {
   const pixels = info.width * info.height;
   if (info.channels === 3) return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, pixels * 3) };
   const rgb = new Uint8Array(pixels * 3);
+  const gray = info.channels < 3;
   for (let p = 0; p < pixels; p++) {
     const source = p * info.channels;
-    const gray = info.channels < 3;
     rgb[p * 3] = data[source];
     rgb[p * 3 + 1] = data[gray ? source : source + 1];
     rgb[p * 3 + 2] = data[gray ? source : source + 2];
@@ -87,6 +113,6 @@ export async function decodeImageBytes(bytes: Buffer, limits: DecodeLimits): Pro
   return { width: info.width, height: info.height, data: rgb };
 }
 
-export async function decodeImageFile(path: string, limits: DecodeLimits): Promise<RgbImage> {
-  return decodeImageBytes(await readWhole(path, limits), limits);
+export async function decodeImageFile(path: string, limits: DecodeLimits, reduce?: ReductionPolicy): Promise<RgbImage> {
+  return decodeImageBytes(await readWhole(path, limits), limits, reduce);
 }

@@ -21,21 +21,24 @@ export interface AxisWeights {
  * input pixels, clipped to the span. Upscaling is thus ordinary bilinear interpolation; downscaling
  * widens the triangle so every input pixel contributes (no aliasing).
  * Only outputs [windowStart, windowStart + windowSize) are computed (centre crops after a resize).
+ * `start` and `length` may be fractional (a crop box mapped onto a pre-shrunk image); pixels are then
+ * clipped to those the span touches, and to [0, extent).
  */
-export function axisWeights(start: number, length: number, outSize: number, windowStart = 0, windowSize = outSize): AxisWeights {
+export function axisWeights(start: number, length: number, outSize: number, windowStart = 0, windowSize = outSize, extent = Math.ceil(start + length)): AxisWeights {
   const scale = length / outSize;
   const support = Math.max(scale, 1);
   const maxTaps = Math.ceil(support) * 2 + 1;
   const first = new Int32Array(windowSize);
   const taps = new Int32Array(windowSize);
   const weights = new Float32Array(windowSize * maxTaps);
-  const end = start + length;
+  const lowest = Math.max(0, Math.floor(start));
+  const highest = Math.min(extent, Math.ceil(start + length)) - 1;
   for (let i = 0; i < windowSize; i++) {
     const centre = start + (windowStart + i + 0.5) * scale;
     let low = Math.ceil(centre - support - 0.5);
     let high = Math.floor(centre + support - 0.5);
-    if (low < start) low = start;
-    if (high > end - 1) high = end - 1;
+    if (low < lowest) low = lowest;
+    if (high > highest) high = highest;
     let total = 0;
     let n = 0;
     const row = i * maxTaps;
@@ -112,12 +115,30 @@ export function resample(source: Uint8Array, sourceWidth: number, xs: AxisWeight
     const n = yTaps[y];
     const w0 = y * yStride;
     const base = (yFirst[y] - rowStart) * rowLength;
-    let w = yWeights[w0] * toUnit;
-    for (let i = 0; i < rowLength; i++) out[target + i] = horizontal[base + i] * w;
-    for (let t = 1; t < n; t++) {
-      w = yWeights[w0 + t] * toUnit;
-      const source = base + t * rowLength;
-      for (let i = 0; i < rowLength; i++) out[target + i] += horizontal[source + i] * w;
+    // Taps two at a time: half the read-modify-write traffic on the output row.
+    let t: number;
+    if (n >= 2) {
+      const wa = yWeights[w0] * toUnit;
+      const wb = yWeights[w0 + 1] * toUnit;
+      const second = base + rowLength;
+      for (let i = 0; i < rowLength; i++) out[target + i] = horizontal[base + i] * wa + horizontal[second + i] * wb;
+      t = 2;
+    } else {
+      const wa = yWeights[w0] * toUnit;
+      for (let i = 0; i < rowLength; i++) out[target + i] = horizontal[base + i] * wa;
+      t = 1;
+    }
+    for (; t + 1 < n; t += 2) {
+      const wa = yWeights[w0 + t] * toUnit;
+      const wb = yWeights[w0 + t + 1] * toUnit;
+      const first = base + t * rowLength;
+      const second = first + rowLength;
+      for (let i = 0; i < rowLength; i++) out[target + i] += horizontal[first + i] * wa + horizontal[second + i] * wb;
+    }
+    if (t < n) {
+      const wa = yWeights[w0 + t] * toUnit;
+      const first = base + t * rowLength;
+      for (let i = 0; i < rowLength; i++) out[target + i] += horizontal[first + i] * wa;
     }
   }
 }
@@ -307,14 +328,146 @@ function verticalBoxPass(data: Float32Array, offset: number, width: number, heig
   }
 }
 
+// Specialised passes for the radii SEER's blur range needs (sigma up to ~2.45 px gives radius 0 or 1):
+// the window slides through locals, so each element costs one load and one store instead of a copy into a
+// padded line and a running sum. Same arithmetic as the general passes (the tests compare them).
+
+function horizontalPassRadius0(data: Float32Array, offset: number, width: number, height: number, alpha: number): void {
+  const norm = 1 / (1 + 2 * alpha);
+  const rowLength = width * 3;
+  for (let y = 0; y < height; y++) {
+    const row = offset + y * rowLength;
+    let p0 = data[row];
+    let p1 = data[row + 1];
+    let p2 = data[row + 2];
+    let c0 = p0;
+    let c1 = p1;
+    let c2 = p2;
+    const last = row + rowLength - 3;
+    for (let i = row; i < last; i += 3) {
+      const n0 = data[i + 3];
+      const n1 = data[i + 4];
+      const n2 = data[i + 5];
+      data[i] = (c0 + alpha * (p0 + n0)) * norm;
+      data[i + 1] = (c1 + alpha * (p1 + n1)) * norm;
+      data[i + 2] = (c2 + alpha * (p2 + n2)) * norm;
+      p0 = c0;
+      p1 = c1;
+      p2 = c2;
+      c0 = n0;
+      c1 = n1;
+      c2 = n2;
+    }
+    data[last] = (c0 + alpha * (p0 + c0)) * norm;
+    data[last + 1] = (c1 + alpha * (p1 + c1)) * norm;
+    data[last + 2] = (c2 + alpha * (p2 + c2)) * norm;
+  }
+}
+
+function verticalPassRadius0(data: Float32Array, offset: number, width: number, height: number, alpha: number, previous: Float32Array): void {
+  const norm = 1 / (1 + 2 * alpha);
+  const rowLength = width * 3;
+  for (let i = 0; i < rowLength; i++) previous[i] = data[offset + i];
+  for (let y = 0; y < height; y++) {
+    const row = offset + y * rowLength;
+    const next = y + 1 < height ? row + rowLength : row;
+    for (let i = 0; i < rowLength; i++) {
+      const centre = data[row + i];
+      data[row + i] = (centre + alpha * (previous[i] + data[next + i])) * norm;
+      previous[i] = centre;
+    }
+  }
+}
+
+function horizontalPassRadius1(data: Float32Array, offset: number, width: number, height: number, alpha: number): void {
+  const norm = 1 / (3 + 2 * alpha);
+  const rowLength = width * 3;
+  for (let y = 0; y < height; y++) {
+    const row = offset + y * rowLength;
+    const lastPixel = row + rowLength - 3;
+    // Window x-2 .. x+2 per channel: a, b, centre, d held; e loaded (edges extended).
+    let a0 = data[row];
+    let a1 = data[row + 1];
+    let a2 = data[row + 2];
+    let b0 = a0;
+    let b1 = a1;
+    let b2 = a2;
+    let c0 = a0;
+    let c1 = a1;
+    let c2 = a2;
+    const second = width > 1 ? row + 3 : row;
+    let d0 = data[second];
+    let d1 = data[second + 1];
+    let d2 = data[second + 2];
+    for (let i = row; i <= lastPixel; i += 3) {
+      const ahead = i + 6 <= lastPixel ? i + 6 : lastPixel;
+      const e0 = data[ahead];
+      const e1 = data[ahead + 1];
+      const e2 = data[ahead + 2];
+      data[i] = (b0 + c0 + d0 + alpha * (a0 + e0)) * norm;
+      data[i + 1] = (b1 + c1 + d1 + alpha * (a1 + e1)) * norm;
+      data[i + 2] = (b2 + c2 + d2 + alpha * (a2 + e2)) * norm;
+      a0 = b0;
+      a1 = b1;
+      a2 = b2;
+      b0 = c0;
+      b1 = c1;
+      b2 = c2;
+      c0 = d0;
+      c1 = d1;
+      c2 = d2;
+      d0 = e0;
+      d1 = e1;
+      d2 = e2;
+    }
+  }
+}
+
+function verticalPassRadius1(data: Float32Array, offset: number, width: number, height: number, alpha: number, rowsAbove: Float32Array): void {
+  const norm = 1 / (3 + 2 * alpha);
+  const rowLength = width * 3;
+  let twoAbove = rowsAbove.subarray(0, rowLength);
+  let oneAbove = rowsAbove.subarray(rowLength, 2 * rowLength);
+  for (let i = 0; i < rowLength; i++) {
+    twoAbove[i] = data[offset + i];
+    oneAbove[i] = data[offset + i];
+  }
+  const lastRow = offset + (height - 1) * rowLength;
+  for (let y = 0; y < height; y++) {
+    const row = offset + y * rowLength;
+    const below1 = Math.min(row + rowLength, lastRow);
+    const below2 = Math.min(row + 2 * rowLength, lastRow);
+    for (let i = 0; i < rowLength; i++) {
+      const centre = data[row + i];
+      data[row + i] = (oneAbove[i] + centre + data[below1 + i] + alpha * (twoAbove[i] + data[below2 + i])) * norm;
+      twoAbove[i] = centre; // becomes "one above" after the swap below
+    }
+    const swap = twoAbove;
+    twoAbove = oneAbove;
+    oneAbove = swap;
+  }
+}
+
 /**
  * Gaussian blur of standard deviation `sigma` px, as PIL's GaussianBlur (which VISSL's SEER recipe uses):
  * three extended box passes per axis, each of variance sigma²/3, edges extended. The impulse response has
  * variance exactly sigma² per axis.
  */
-export function gaussianBlur(data: Float32Array, offset: number, width: number, height: number, sigma: number, scratch: Scratch): void {
+export function gaussianBlur(data: Float32Array, offset: number, width: number, height: number, sigma: number, scratch: Scratch, general = false): void {
   const { radius, alpha } = extendedBox((sigma * sigma) / BOX_PASSES);
   const rowLength = width * 3;
+  if (!general && radius === 0) {
+    const previous = scratch.get(rowLength);
+    for (let pass = 0; pass < BOX_PASSES; pass++) horizontalPassRadius0(data, offset, width, height, alpha);
+    for (let pass = 0; pass < BOX_PASSES; pass++) verticalPassRadius0(data, offset, width, height, alpha, previous);
+    return;
+  }
+  if (!general && radius === 1) {
+    const rowsAbove = scratch.get(2 * rowLength);
+    for (let pass = 0; pass < BOX_PASSES; pass++) horizontalPassRadius1(data, offset, width, height, alpha);
+    for (let pass = 0; pass < BOX_PASSES; pass++) verticalPassRadius1(data, offset, width, height, alpha, rowsAbove);
+    return;
+  }
   const lineLength = (width + 2 * (radius + 1)) * 3;
   const work = scratch.get(lineLength + rowLength + rowLength * height);
   const line = work.subarray(0, lineLength);

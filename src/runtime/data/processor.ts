@@ -2,10 +2,10 @@
 // render that image's crops into the shared output arrays. The same code runs in-process when workers = 0.
 
 import { planCropGroups, type CropGroupPlan } from "./augment-params.js";
-import { decodeImageFile } from "./decode.js";
+import { decodeImageFile, type ReductionPolicy } from "./decode.js";
 import { SkipError } from "./errors.js";
 import { Scratch } from "./image-ops.js";
-import { renderEvalSample, renderTrainingSample, type RgbImage } from "./render.js";
+import { evalResizeShorterSide, renderEvalSample, renderTrainingSample, type RgbImage } from "./render.js";
 import { renderSyntheticImage } from "./synthetic.js";
 import type { AugmentSpec, DecodeLimits, SampleRef, SkippedFile, SourceWorkerContext } from "./types.js";
 
@@ -17,6 +17,8 @@ export interface ProcessorInit {
   evalSize: number;
   evalResizeRatio: number;
   limits: DecodeLimits;
+  /** Decode large images at the resolution their crops need (see `reductionFor`); false keeps every pixel. */
+  shrinkOnLoad: boolean;
 }
 
 export interface SlotJob {
@@ -48,6 +50,28 @@ export function cropGroupsFor(mode: "train" | "eval", augment: AugmentSpec, eval
   return planCropGroups(augment.crops);
 }
 
+/**
+ * The largest factor by which an image can be shrunk before cropping while every crop is still a
+ * reduction (or 1:1) of what is left: for a crop spec, the smallest box RandomResizedCrop can draw has a
+ * side of at least sqrt(scale_min · W · H · min(ratio_min, 1/ratio_max)) (the centre fallback is larger);
+ * that side over the crop size bounds the factor. For evaluation: the shorter side over the resize target.
+ */
+export function reductionPolicy(init: Pick<ProcessorInit, "mode" | "augment" | "evalSize" | "evalResizeRatio">): ReductionPolicy {
+  if (init.mode === "eval") {
+    const target = evalResizeShorterSide(init.evalSize, init.evalResizeRatio);
+    return (width, height) => Math.min(width, height) / target;
+  }
+  const crops = init.augment.crops;
+  return (width, height) => {
+    let factor = Infinity;
+    for (const crop of crops) {
+      const smallestSide = Math.sqrt(crop.scale[0] * width * height * Math.min(crop.ratio[0], 1 / crop.ratio[1]));
+      factor = Math.min(factor, smallestSide / crop.size);
+    }
+    return factor;
+  };
+}
+
 export function describeRef(ref: SampleRef): string {
   return ref.kind === "file" ? ref.path : `${ref.kind}#${ref.index}`;
 }
@@ -55,14 +79,16 @@ export function describeRef(ref: SampleRef): string {
 export class SampleProcessor {
   private readonly groups: CropGroupPlan[];
   private readonly scratch = new Scratch();
+  private readonly reduce: ReductionPolicy | undefined;
 
   constructor(private readonly init: ProcessorInit) {
     this.groups = cropGroupsFor(init.mode, init.augment, init.evalSize);
+    this.reduce = init.shrinkOnLoad ? reductionPolicy(init) : undefined;
   }
 
   private async load(ref: SampleRef): Promise<RgbImage> {
     const context = this.init.context;
-    if (ref.kind === "file") return decodeImageFile(ref.path, this.init.limits);
+    if (ref.kind === "file") return decodeImageFile(ref.path, this.init.limits, this.reduce);
     if (ref.kind === "synthetic") {
       if (context.kind !== "synthetic") throw new Error(`synthetic sample given to a ${context.kind} worker`);
       return { width: context.size, height: context.size, data: renderSyntheticImage(context, ref.index) };

@@ -17,18 +17,26 @@ import {
 import { roundHalfEven, Rng, STREAM } from "./random.js";
 import type { AugmentSpec } from "./types.js";
 
-/** Decoded pixels: 8-bit sRGB, 3 interleaved channels, row-major. */
+/**
+ * Decoded pixels: 8-bit sRGB, 3 interleaved channels, row-major, `width` × `height`. When the decoder
+ * shrank a large image on load, `sourceWidth` × `sourceHeight` are the file's (oriented) dimensions: crop
+ * boxes are drawn on those, exactly as on the full image, then mapped onto the stored pixels.
+ */
 export interface RgbImage {
   width: number;
   height: number;
   data: Uint8Array;
+  sourceWidth?: number;
+  sourceHeight?: number;
 }
 
 /** Renders one crop whose parameters are already drawn, into `out[offset …]` (size × size × 3). */
 export function renderCrop(image: RgbImage, params: CropParams, size: number, augment: AugmentSpec, out: Float32Array, offset: number, scratch: Scratch): void {
   const { box } = params;
-  const xs = axisWeights(box.left, box.width, size);
-  const ys = axisWeights(box.top, box.height, size);
+  const scaleX = image.width / (image.sourceWidth ?? image.width);
+  const scaleY = image.height / (image.sourceHeight ?? image.height);
+  const xs = scaleX === 1 ? axisWeights(box.left, box.width, size) : axisWeights(box.left * scaleX, box.width * scaleX, size, 0, size, image.width);
+  const ys = scaleY === 1 ? axisWeights(box.top, box.height, size) : axisWeights(box.top * scaleY, box.height * scaleY, size, 0, size, image.height);
   resample(image.data, image.width, xs, ys, params.flip, out, offset, scratch);
   const pixels = size * size;
   const jitter = params.jitter;
@@ -66,10 +74,14 @@ export function renderTrainingSample(
     const cropLength = group.size * group.size * 3;
     for (let k = 0; k < group.count; k++) {
       const rng = Rng.forKey([...key, STREAM.crop, cropNumber++]);
-      const params = sampleCropParams(rng, image.height, image.width, group.members[k], augment);
+      const params = sampleCropParams(rng, image.sourceHeight ?? image.height, image.sourceWidth ?? image.width, group.members[k], augment);
       renderCrop(image, params, group.size, augment, outputs[g], (k * batchSize + slot) * cropLength, scratch);
     }
   });
+}
+
+export function evalResizeShorterSide(size: number, resizeRatio: number): number {
+  return Math.max(size, Math.floor(size / resizeRatio + 1e-9));
 }
 
 /**
@@ -78,15 +90,17 @@ export function renderTrainingSample(
  * (offsets rounded half to even, as torchvision's CenterCrop); normalised, nothing random.
  */
 export function renderEvalSample(image: RgbImage, size: number, resizeRatio: number, augment: AugmentSpec, out: Float32Array, offset: number, scratch: Scratch): void {
-  const shorter = Math.max(size, Math.floor(size / resizeRatio + 1e-9));
+  const shorter = evalResizeShorterSide(size, resizeRatio);
+  const width = image.sourceWidth ?? image.width;
+  const height = image.sourceHeight ?? image.height;
   let resizedWidth: number;
   let resizedHeight: number;
-  if (image.width <= image.height) {
+  if (width <= height) {
     resizedWidth = shorter;
-    resizedHeight = Math.max(size, Math.floor((shorter * image.height) / image.width));
+    resizedHeight = Math.max(size, Math.floor((shorter * height) / width));
   } else {
     resizedHeight = shorter;
-    resizedWidth = Math.max(size, Math.floor((shorter * image.width) / image.height));
+    resizedWidth = Math.max(size, Math.floor((shorter * width) / height));
   }
   const top = roundHalfEven((resizedHeight - size) / 2);
   const left = roundHalfEven((resizedWidth - size) / 2);

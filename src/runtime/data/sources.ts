@@ -27,6 +27,8 @@ export interface ImageSource {
   readonly labels: Int32Array | null;
   /** Number of samples; null for a lazily listed folder until one listing pass has finished. */
   size(): number | null;
+  /** Number of samples, listing a lazy folder once (names only) if needed — e.g. to turn epochs into steps. */
+  count(): Promise<number>;
   ref(index: number): SampleRef;
   /** File behind an index (null for in-memory sources). */
   path(index: number): string | null;
@@ -46,6 +48,9 @@ abstract class RandomAccessSource implements ImageSource {
   abstract readonly labels: Int32Array | null;
   protected issues: SkippedFile[] = [];
   abstract size(): number;
+  async count(): Promise<number> {
+    return this.size();
+  }
   abstract ref(index: number): SampleRef;
   abstract path(index: number): string | null;
   abstract workerContext(): SourceWorkerContext;
@@ -159,6 +164,10 @@ export class FolderSource implements ImageSource {
 
   size(): number | null {
     return this.knownSize;
+  }
+  async count(): Promise<number> {
+    if (this.knownSize === null) for await (const _ of this.list());
+    return this.knownSize!;
   }
   ref(): SampleRef {
     throw new Error("a folder source is listed lazily and has no random access; use list()");

@@ -1,7 +1,7 @@
 // Activation checkpointing: run a block without recording its intermediates, and recompute them
 // inside the gradient function. tfjs has no checkpointing API; tf.customGrad provides the hook
 // (its forward runs with the tape off, so nothing inside the block is kept for backward).
-import * as tf from '@tensorflow/tfjs';
+import * as tf from "@tensorflow/tfjs";
 
 /**
  * A block as a pure function of its tensor inputs (activation first, then its parameters).

@@ -1,5 +1,5 @@
 // GELU (the exact, erf form that torch.nn.GELU uses by default); tfjs 4.22 has no GELU op.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from "@tensorflow/tfjs";
 
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);

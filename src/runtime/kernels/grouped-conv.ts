@@ -2,9 +2,9 @@
 // group and concatenating was measured as the fastest forward+backward on wasm for every group count
 // from 2 to 46 (a depthwise-multiplier formulation has a faster forward but a slow backward; masking
 // a dense filter costs `groups` times the work).
-import * as tf from '@tensorflow/tfjs';
+import * as tf from "@tensorflow/tfjs";
 
-export type ConvPadding = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
+export type ConvPadding = "valid" | "same" | tf.backend_util.ExplicitPadding;
 
 export interface GroupedConvOptions {
   readonly strides: number;
@@ -30,7 +30,8 @@ function checkGroups(inChannels: number, filter: tf.Tensor4D, groups: number): v
   }
   if (filterIn * groups !== inChannels) {
     throw new Error(
-      `grouped conv filter [kh,kw,${filterIn},${outChannels}] does not match ${inChannels} input channels in ${groups} groups`,
+      `grouped conv filter [kh,kw,${filterIn},${outChannels}] does not match ` +
+        `${inChannels} input channels in ${groups} groups`,
     );
   }
 }
@@ -66,7 +67,7 @@ export function groupedConv2dBiasActivation(
 ): tf.Tensor4D {
   const { strides, pad, groups, relu } = options;
   checkGroups(x.shape[3], filter, groups);
-  const activation = relu ? 'relu' : 'linear';
+  const activation = relu ? "relu" : "linear";
   if (groups === 1) return tf.fused.conv2d({ x, filter, strides, pad, bias, activation }) as tf.Tensor4D;
   return tf.tidy(() => {
     const inputGroups = tf.split(x, groups, 3) as tf.Tensor4D[];

@@ -1,31 +1,35 @@
-export { installWasmTrainingKernels, WASM_REPLACED_KERNELS, WASM_KERNEL_BUILDING_BLOCKS } from './wasm-training-kernels.js';
+export {
+  installWasmTrainingKernels,
+  WASM_REPLACED_KERNELS,
+  WASM_KERNEL_BUILDING_BLOCKS,
+} from "./wasm-training-kernels.js";
 export {
   batchNormTrain,
   batchNormEval,
   batchNormEvalAffine,
-  scaledColumnSum,
+  channelMean,
   BATCH_NORM_EPSILON,
   BATCH_NORM_MOMENTUM,
   type BatchNormState,
   type BatchNormTrainOptions,
-} from './batch-norm.js';
+} from "./batch-norm.js";
 export {
   groupedConv2d,
   groupedConv2dBiasActivation,
   symmetricPadding,
   type ConvPadding,
   type GroupedConvOptions,
-} from './grouped-conv.js';
-export { checkpointed, type CheckpointableBlock } from './checkpoint.js';
-export { globalAvgPool, scaleChannels } from './channel-ops.js';
-export { gelu } from './gelu.js';
+} from "./grouped-conv.js";
+export { checkpointed, type CheckpointableBlock } from "./checkpoint.js";
+export { globalAvgPool, scaleChannels } from "./channel-ops.js";
+export { gelu } from "./gelu.js";
 
-import { installWasmTrainingKernels } from './wasm-training-kernels.js';
+import { installWasmTrainingKernels } from "./wasm-training-kernels.js";
 
 /**
  * Installs what the chosen backend needs to train the model. Only wasm needs anything: cpu and
  * native TensorFlow register every gradient kernel themselves.
  */
 export function installTrainingKernels(backendName: string): void {
-  if (backendName === 'wasm') installWasmTrainingKernels();
+  if (backendName === "wasm") installWasmTrainingKernels();
 }

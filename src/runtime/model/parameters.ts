@@ -11,21 +11,21 @@
 //    nn.Linear layers and re-initialises none of them, so they keep torch.nn.Linear's default,
 //    uniform(±1/√in_features) for weight and bias. (torchvision's normal(0, 0.01) is for its
 //    classifier `fc`, which a SwAV trunk does not have.)
-import * as tf from '@tensorflow/tfjs';
-import { normalValues, uniformValues } from './init.js';
+import * as tf from "@tensorflow/tfjs";
+import { normalValues, uniformValues } from "./init.js";
 
 export type ParameterRole =
-  | 'conv_weight'
-  | 'conv_bias'
-  | 'bn_weight'
-  | 'bn_bias'
-  | 'bn_running_mean'
-  | 'bn_running_var'
-  | 'linear_weight'
-  | 'linear_bias'
-  | 'prototypes';
+  | "conv_weight"
+  | "conv_bias"
+  | "bn_weight"
+  | "bn_bias"
+  | "bn_running_mean"
+  | "bn_running_var"
+  | "linear_weight"
+  | "linear_bias"
+  | "prototypes";
 
-export const BN_STATE_ROLES: ReadonlySet<ParameterRole> = new Set(['bn_running_mean', 'bn_running_var']);
+export const BN_STATE_ROLES: ReadonlySet<ParameterRole> = new Set(["bn_running_mean", "bn_running_var"]);
 
 let modelCounter = 0;
 
@@ -55,18 +55,18 @@ export class ParameterStore {
   convWeight(name: string, shape: [number, number, number, number]): void {
     const [kh, kw, , out] = shape;
     const count = shape.reduce((a, b) => a * b, 1);
-    this.add(name, shape, 'conv_weight', normalValues(count, Math.sqrt(2 / (kh * kw * out)), this.seed, name));
+    this.add(name, shape, "conv_weight", normalValues(count, Math.sqrt(2 / (kh * kw * out)), this.seed, name));
   }
 
   convBias(name: string, channels: number, fanIn: number): void {
-    this.add(name, [channels], 'conv_bias', uniformValues(channels, 1 / Math.sqrt(fanIn), this.seed, name));
+    this.add(name, [channels], "conv_bias", uniformValues(channels, 1 / Math.sqrt(fanIn), this.seed, name));
   }
 
   batchNorm(prefix: string, channels: number, zeroGamma: boolean): void {
-    this.add(`${prefix}.weight`, [channels], 'bn_weight', new Float32Array(channels).fill(zeroGamma ? 0 : 1));
-    this.add(`${prefix}.bias`, [channels], 'bn_bias', new Float32Array(channels));
-    this.add(`${prefix}.running_mean`, [channels], 'bn_running_mean', new Float32Array(channels));
-    this.add(`${prefix}.running_var`, [channels], 'bn_running_var', new Float32Array(channels).fill(1));
+    this.add(`${prefix}.weight`, [channels], "bn_weight", new Float32Array(channels).fill(zeroGamma ? 0 : 1));
+    this.add(`${prefix}.bias`, [channels], "bn_bias", new Float32Array(channels));
+    this.add(`${prefix}.running_mean`, [channels], "bn_running_mean", new Float32Array(channels));
+    this.add(`${prefix}.running_var`, [channels], "bn_running_var", new Float32Array(channels).fill(1));
   }
 
   /** Linear layer in tfjs layout: weight [in, out] (PyTorch's [out, in] transposed), bias [out]. */
@@ -74,8 +74,9 @@ export class ParameterStore {
     const bound = 1 / Math.sqrt(inFeatures);
     const weightName = `${prefix}.weight`;
     const biasName = `${prefix}.bias`;
-    this.add(weightName, [inFeatures, outFeatures], 'linear_weight', uniformValues(inFeatures * outFeatures, bound, this.seed, weightName));
-    this.add(biasName, [outFeatures], 'linear_bias', uniformValues(outFeatures, bound, this.seed, biasName));
+    const weights = uniformValues(inFeatures * outFeatures, bound, this.seed, weightName);
+    this.add(weightName, [inFeatures, outFeatures], "linear_weight", weights);
+    this.add(biasName, [outFeatures], "linear_bias", uniformValues(outFeatures, bound, this.seed, biasName));
   }
 
   /**
@@ -91,7 +92,7 @@ export class ParameterStore {
       const norm = Math.max(Math.sqrt(squares), 1e-12);
       for (let d = 0; d < dim; d++) values[d * count + k] /= norm;
     }
-    this.add(name, [dim, count], 'prototypes', values);
+    this.add(name, [dim, count], "prototypes", values);
   }
 
   dispose(): void {

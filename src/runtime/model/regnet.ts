@@ -5,7 +5,7 @@
 //          sigmoid → scale; c = 1x1 conv → BN; out = ReLU(c + shortcut), the shortcut a 1x1/stride
 //          conv → BN when the width or the stride changes.
 // Padding is PyTorch's symmetric padding (not TF 'same') so that weights carry over unchanged.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from "@tensorflow/tfjs";
 import {
   batchNormEvalAffine,
   batchNormTrain,
@@ -16,18 +16,18 @@ import {
   scaleChannels,
   symmetricPadding,
   type BatchNormState,
-} from '../kernels/index.js';
-import type { ParameterStore } from './parameters.js';
-import { planBlocks, type BlockPlan, type TrunkSpec } from './spec.js';
+} from "../kernels/index.js";
+import type { ParameterStore } from "./parameters.js";
+import { planBlocks, type BlockPlan, type TrunkSpec } from "./spec.js";
 
-export type ForwardMode = 'train' | 'eval';
+export type ForwardMode = "train" | "eval";
 
 const PAD_ONE = symmetricPadding(1);
 
 /** Creates the trunk's variables in `store` (torchvision names) and returns the block plan. */
 export function createTrunkParameters(store: ParameterStore, trunk: TrunkSpec): BlockPlan[] {
-  store.convWeight('stem.0.weight', [3, 3, 3, trunk.stemWidth]);
-  store.batchNorm('stem.1', trunk.stemWidth, false);
+  store.convWeight("stem.0.weight", [3, 3, 3, trunk.stemWidth]);
+  store.batchNorm("stem.1", trunk.stemWidth, false);
   const blocks = planBlocks(trunk);
   for (const block of blocks) {
     const { prefix, widthIn, widthOut, bottleneckWidth: wb, groups, seWidth } = block;
@@ -67,7 +67,7 @@ function blockParameterNames(block: BlockPlan): string[] {
 
 interface ConvBnOptions {
   readonly strides: number;
-  readonly pad: 'valid' | tf.backend_util.ExplicitPadding;
+  readonly pad: "valid" | tf.backend_util.ExplicitPadding;
   readonly groups: number;
   readonly relu: boolean;
   readonly residual?: tf.Tensor;
@@ -87,7 +87,7 @@ function convBn(
   options: ConvBnOptions,
 ): tf.Tensor4D {
   const convOptions = { strides: options.strides, pad: options.pad, groups: options.groups };
-  if (mode === 'train') {
+  if (mode === "train") {
     const conv = groupedConv2d(x, filter, convOptions);
     return batchNormTrain(conv, bn, {
       relu: options.relu,
@@ -101,7 +101,8 @@ function convBn(
     if (options.residual === undefined) {
       return groupedConv2dBiasActivation(x, foldedFilter, shift, { ...convOptions, relu: options.relu });
     }
-    const y = tf.add(groupedConv2dBiasActivation(x, foldedFilter, shift, { ...convOptions, relu: false }), options.residual);
+    const conv = groupedConv2dBiasActivation(x, foldedFilter, shift, { ...convOptions, relu: false });
+    const y = tf.add(conv, options.residual);
     return (options.relu ? tf.relu(y) : y) as tf.Tensor4D;
   });
 }
@@ -138,8 +139,8 @@ export class RegNetTrunk {
   }
 
   private stem(images: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
-    const bn = this.bnState('stem.1', this.store.get('stem.1.weight'), this.store.get('stem.1.bias'));
-    const filter = this.store.get('stem.0.weight') as tf.Tensor4D;
+    const bn = this.bnState("stem.1", this.store.get("stem.1.weight"), this.store.get("stem.1.bias"));
+    const filter = this.store.get("stem.0.weight") as tf.Tensor4D;
     return convBn(images, filter, bn, mode, false, { strides: 2, pad: PAD_ONE, groups: 1, relu: true });
   }
 
@@ -153,20 +154,20 @@ export class RegNetTrunk {
     const x = inputs[0] as tf.Tensor4D;
 
     const shortcut = block.hasProjection
-      ? convBn(x, get('proj.0.weight') as tf.Tensor4D, bn('proj.1'), mode, replay, {
+      ? convBn(x, get("proj.0.weight") as tf.Tensor4D, bn("proj.1"), mode, replay, {
           strides: block.stride,
-          pad: 'valid',
+          pad: "valid",
           groups: 1,
           relu: false,
         })
       : x;
-    const a = convBn(x, get('f.a.0.weight') as tf.Tensor4D, bn('f.a.1'), mode, replay, {
+    const a = convBn(x, get("f.a.0.weight") as tf.Tensor4D, bn("f.a.1"), mode, replay, {
       strides: 1,
-      pad: 'valid',
+      pad: "valid",
       groups: 1,
       relu: true,
     });
-    let b = convBn(a, get('f.b.0.weight') as tf.Tensor4D, bn('f.b.1'), mode, replay, {
+    let b = convBn(a, get("f.b.0.weight") as tf.Tensor4D, bn("f.b.1"), mode, replay, {
       strides: block.stride,
       pad: PAD_ONE,
       groups: block.groups,
@@ -176,22 +177,22 @@ export class RegNetTrunk {
       const wb = block.bottleneckWidth;
       const squeezed = tf.fused.matMul({
         a: globalAvgPool(b),
-        b: tf.reshape(get('f.se.fc1.weight'), [wb, block.seWidth]) as tf.Tensor2D,
-        bias: get('f.se.fc1.bias'),
-        activation: 'relu',
+        b: tf.reshape(get("f.se.fc1.weight"), [wb, block.seWidth]) as tf.Tensor2D,
+        bias: get("f.se.fc1.bias"),
+        activation: "relu",
       });
       const gate = tf.sigmoid(
         tf.fused.matMul({
           a: squeezed,
-          b: tf.reshape(get('f.se.fc2.weight'), [block.seWidth, wb]) as tf.Tensor2D,
-          bias: get('f.se.fc2.bias'),
+          b: tf.reshape(get("f.se.fc2.weight"), [block.seWidth, wb]) as tf.Tensor2D,
+          bias: get("f.se.fc2.bias"),
         }),
       ) as tf.Tensor2D;
       b = scaleChannels(b, gate);
     }
-    return convBn(b, get('f.c.0.weight') as tf.Tensor4D, bn('f.c.1'), mode, replay, {
+    return convBn(b, get("f.c.0.weight") as tf.Tensor4D, bn("f.c.1"), mode, replay, {
       strides: 1,
-      pad: 'valid',
+      pad: "valid",
       groups: 1,
       relu: true,
       residual: shortcut,
@@ -207,7 +208,7 @@ export class RegNetTrunk {
       throw new RangeError(`stage must be an integer in 1..${this.stageCount} (got ${stage})`);
     }
     if (images.rank !== 4 || images.shape[3] !== 3) {
-      throw new RangeError(`images must be NHWC with 3 channels (got [${images.shape.join(', ')}])`);
+      throw new RangeError(`images must be NHWC with 3 channels (got [${images.shape.join(", ")}])`);
     }
     return tf.tidy(() => {
       let x = this.stem(images, mode);

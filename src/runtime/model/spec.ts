@@ -1,7 +1,7 @@
 // Plain-data model specs (produced by the compiler from the IR) and the per-block plan derived
 // from them, following torchvision's RegNet (torchvision/models/regnet.py): ResBottleneckBlock with
 // BottleneckTransform, the SE width taken from the block's input width.
-import { roundHalfToEven } from './init.js';
+import { roundHalfToEven } from "./init.js";
 
 export interface StageSpec {
   readonly depth: number;
@@ -24,7 +24,7 @@ export interface HeadSpec {
   /** Layer widths; the first is the trunk's output width, the last the embedding dimension. */
   readonly dims: readonly number[];
   readonly batchnorm: boolean;
-  readonly activation: 'relu' | 'gelu';
+  readonly activation: "relu" | "gelu";
 }
 
 export interface SwavModelSpec {
@@ -41,7 +41,7 @@ export interface SwavModelSpec {
 export class ModelSpecError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'ModelSpecError';
+    this.name = "ModelSpecError";
   }
 }
 
@@ -70,8 +70,8 @@ function requirePositiveInteger(value: number, field: string): void {
 
 export function validateSpec(spec: SwavModelSpec): void {
   const { trunk, head } = spec;
-  requirePositiveInteger(trunk.stemWidth, 'trunk.stemWidth');
-  if (trunk.stages.length === 0) throw new ModelSpecError('trunk.stages must not be empty');
+  requirePositiveInteger(trunk.stemWidth, "trunk.stemWidth");
+  if (trunk.stages.length === 0) throw new ModelSpecError("trunk.stages must not be empty");
   if (!(trunk.seRatio >= 0 && trunk.seRatio < 1)) {
     throw new ModelSpecError(`trunk.seRatio must be in [0, 1) (got ${trunk.seRatio})`);
   }
@@ -91,13 +91,13 @@ export function validateSpec(spec: SwavModelSpec): void {
       );
     }
   });
-  if (head.dims.length < 2) throw new ModelSpecError('head.dims needs at least the input and the embedding width');
+  if (head.dims.length < 2) throw new ModelSpecError("head.dims needs at least the input and the embedding width");
   head.dims.forEach((d, i) => requirePositiveInteger(d, `head.dims[${i}]`));
   const trunkWidth = trunk.stages[trunk.stages.length - 1].width;
   if (head.dims[0] !== trunkWidth) {
     throw new ModelSpecError(`head.dims[0] = ${head.dims[0]} must equal the trunk output width ${trunkWidth}`);
   }
-  if (head.activation !== 'relu' && head.activation !== 'gelu') {
+  if (head.activation !== "relu" && head.activation !== "gelu") {
     throw new ModelSpecError(`head.activation must be "relu" or "gelu" (got ${String(head.activation)})`);
   }
   if (trunk.seRatio > 0) {
@@ -109,7 +109,7 @@ export function validateSpec(spec: SwavModelSpec): void {
       }
     }
   }
-  requirePositiveInteger(spec.prototypes, 'prototypes');
+  requirePositiveInteger(spec.prototypes, "prototypes");
   if (!Number.isInteger(spec.seed) || spec.seed < 0) {
     throw new ModelSpecError(`seed must be a non-negative integer (got ${spec.seed})`);
   }

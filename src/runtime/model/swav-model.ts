@@ -1,9 +1,9 @@
 // The SwAV model: RegNetY trunk → MLP projection head → L2-normalised embedding → prototype scores.
-import * as tf from '@tensorflow/tfjs';
-import { batchNormEval, batchNormTrain, gelu, type BatchNormState } from '../kernels/index.js';
-import { BN_STATE_ROLES, ParameterStore, type ParameterRole } from './parameters.js';
-import { RegNetTrunk, createTrunkParameters, type ForwardMode } from './regnet.js';
-import { validateSpec, type HeadSpec, type SwavModelSpec } from './spec.js';
+import * as tf from "@tensorflow/tfjs";
+import { batchNormEval, batchNormTrain, gelu, type BatchNormState } from "../kernels/index.js";
+import { BN_STATE_ROLES, ParameterStore, type ParameterRole } from "./parameters.js";
+import { RegNetTrunk, createTrunkParameters, type ForwardMode } from "./regnet.js";
+import { validateSpec, type HeadSpec, type SwavModelSpec } from "./spec.js";
 
 export interface SwavForward {
   /** Globally average-pooled trunk output [N, trunkWidth]. */
@@ -81,7 +81,7 @@ export function createSwavModel(spec: SwavModelSpec): SwavModel {
     if (layer.batchNorm !== undefined) store.batchNorm(layer.batchNorm, spec.head.dims[i + 1], false);
   });
   const embeddingDim = spec.head.dims[spec.head.dims.length - 1];
-  store.prototypes('prototypes.weight', embeddingDim, spec.prototypes);
+  store.prototypes("prototypes.weight", embeddingDim, spec.prototypes);
 
   const bnState = (prefix: string): BatchNormState => ({
     gamma: store.get(`${prefix}.weight`) as tf.Variable<tf.Rank.R1>,
@@ -95,14 +95,14 @@ export function createSwavModel(spec: SwavModelSpec): SwavModel {
     for (const layer of headLayers) {
       const weight = store.get(`${layer.linear}.weight`) as tf.Tensor2D;
       const bias = store.get(`${layer.linear}.bias`);
-      const fuseRelu = layer.activation && layer.batchNorm === undefined && spec.head.activation === 'relu';
-      h = tf.fused.matMul({ a: h, b: weight, bias, activation: fuseRelu ? 'relu' : 'linear' }) as tf.Tensor2D;
+      const fuseRelu = layer.activation && layer.batchNorm === undefined && spec.head.activation === "relu";
+      h = tf.fused.matMul({ a: h, b: weight, bias, activation: fuseRelu ? "relu" : "linear" }) as tf.Tensor2D;
       if (!layer.activation) continue;
-      const relu = spec.head.activation === 'relu';
+      const relu = spec.head.activation === "relu";
       if (layer.batchNorm !== undefined) {
         const bn = bnState(layer.batchNorm);
         h = (
-          mode === 'train'
+          mode === "train"
             ? batchNormTrain(h, bn, { relu, updateRunningStats: true })
             : batchNormEval(h, bn, { relu })
         ) as tf.Tensor2D;
@@ -112,7 +112,7 @@ export function createSwavModel(spec: SwavModelSpec): SwavModel {
     return h;
   };
 
-  const prototypes = store.get('prototypes.weight') as tf.Variable<tf.Rank.R2>;
+  const prototypes = store.get("prototypes.weight") as tf.Variable<tf.Rank.R2>;
   const select = (keep: (role: ParameterRole) => boolean) =>
     new Map([...store.variables].filter(([name]) => keep(store.roles.get(name) as ParameterRole)));
 

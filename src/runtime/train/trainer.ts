@@ -71,7 +71,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const model = createSwavModel(modelSpecOf(ir));
   const trainable = model.trainableVariables();
-  const optimizer = createOptimizer(optimizerSpecOf(ir.optimizer), trainable);
+  // Biases and BatchNorm weights by what they are, not by how they are named (the head's BN is `head.1.*`).
+  const isBiasOrNorm = (name: string) => ["conv_bias", "linear_bias", "bn_weight", "bn_bias"].includes(model.roleOf(name));
+  const optimizer = createOptimizer(optimizerSpecOf(ir.optimizer), trainable, { isBiasOrNorm });
   const queue = ir.loss.queue
     ? new EmbeddingQueue({ assignedCrops: ir.loss.assign_crops.length, length: ir.loss.queue.length, dim: model.embeddingDim, startStep: durationSteps(ir.loss.queue.start, run) ?? 0 })
     : null;
