@@ -107,7 +107,7 @@ function unitText(field: FieldSpec): string {
     case "pixels":
       return "px";
     case "probability":
-      return "none or %";
+      return "`%` (optional)";
     case "duration":
       return "steps \\| epochs \\| images";
     default:

@@ -1,4 +1,4 @@
-import { dirname } from "node:path";
+import { dirname, relative } from "node:path";
 import type { Diagnostic } from "../diagnostics/types.js";
 import type * as A from "../language/ast.js";
 import type { Program } from "../language/loader.js";
@@ -78,7 +78,7 @@ export function checkExperiment(program: Program, file: string, decl: A.Experime
   for (const [, rule] of RULES) rule({ ctx, exp: checked, derived, options: ruleOptions });
   let ir: ExperimentIR | null = null;
   if (ctx.errorCount === 0 && !hasSyntaxErrors(program, file)) {
-    const sources = [...program.files.keys()];
+    const sources = [...program.files.keys()].map((f) => relative(dirname(file), f) || f);
     ir = lowerExperiment({ name: decl.name.name, exp: { ...checked, target }, derived, presets: ctx.presets, sources });
   }
   return { name: decl.name.name, file, decl, checked, derived, diagnostics: ctx.diagnostics, ir };

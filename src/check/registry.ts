@@ -114,7 +114,7 @@ const BLOCKS: BlockSpec[] = [
       { name: "bottleneck", doc: "Bottleneck multiplier.", type: positive, default: 1 },
       { name: "stem_width", doc: "Channels of the stem convolution.", type: { type: "int", min: 1 }, default: 32 },
       { name: "rounding", doc: "Width rounding convention: `pycls` (ClassyVision, what SEER used: round half to even) or `torchvision`.", type: { type: "enum", values: ["pycls", "torchvision"] }, default: "pycls" },
-      { name: "zero_init_final_bn", doc: "Start each block's last BatchNorm at gamma 0 (residual branch off at init).", type: { type: "bool" }, default: true },
+      { name: "zero_init_final_bn", doc: "Start each block's last BatchNorm at gamma 0 (residual branch off at init). Off by default, as in pycls and the SEER runs.", type: { type: "bool" }, default: false },
     ],
   },
   {
@@ -130,7 +130,7 @@ const BLOCKS: BlockSpec[] = [
       { name: "bottleneck", doc: "Bottleneck multiplier.", type: positive, default: 1 },
       { name: "stem_width", doc: "Channels of the stem convolution.", type: { type: "int", min: 1 }, default: 32 },
       { name: "rounding", doc: "Width rounding convention: `pycls` or `torchvision`.", type: { type: "enum", values: ["pycls", "torchvision"] }, default: "pycls" },
-      { name: "zero_init_final_bn", doc: "Start each block's last BatchNorm at gamma 0.", type: { type: "bool" }, default: true },
+      { name: "zero_init_final_bn", doc: "Start each block's last BatchNorm at gamma 0. Off by default, as in pycls.", type: { type: "bool" }, default: false },
     ],
   },
   {
@@ -144,7 +144,7 @@ const BLOCKS: BlockSpec[] = [
       { name: "se_ratio", doc: "Squeeze-excitation ratio (0 = none).", type: { type: "number", min: 0, max: 1 }, default: 0.25 },
       { name: "bottleneck", doc: "Bottleneck multiplier.", type: positive, default: 1 },
       { name: "stem_width", doc: "Channels of the stem convolution.", type: { type: "int", min: 1 }, default: 32 },
-      { name: "zero_init_final_bn", doc: "Start each block's last BatchNorm at gamma 0.", type: { type: "bool" }, default: true },
+      { name: "zero_init_final_bn", doc: "Start each block's last BatchNorm at gamma 0. Off by default, as in pycls.", type: { type: "bool" }, default: false },
     ],
   },
   // Augmentation

@@ -75,7 +75,9 @@ export function walkBlock(ctx: CheckContext, kind: string, entries: Entry[], irP
       ctx.spans.set(path, chosen.value.span);
     }
     const liveNested = chosen ? nested.filter((e) => e.layer >= chosen.layer) : nested;
-    const value = readField(ctx, field, chosen, liveNested, path);
+    // For nested blocks: the top entry of each layer, lowest layer first (a duplicate within a layer was reported above).
+    const layered = [...new Map(direct.map((e) => [e.layer, e] as const)).values()].sort((a, b) => a.layer - b.layer);
+    const value = readField(ctx, field, chosen, liveNested, path, field.type.type === "block" ? layered : chosen ? [chosen] : []);
     if (value === undefined) ctx.broken.add(path);
     out[field.name] = value ?? null;
   }
@@ -175,7 +177,7 @@ function defaultValue(ctx: CheckContext, field: FieldSpec, path: string): unknow
 }
 
 /** Reads one field's value by its registry type; undefined when it is broken (already reported). */
-export function readField(ctx: CheckContext, field: FieldSpec, chosen: Entry | null, nested: Entry[], path: string): unknown {
+export function readField(ctx: CheckContext, field: FieldSpec, chosen: Entry | null, nested: Entry[], path: string, layeredBlocks: Entry[] = chosen ? [chosen] : []): unknown {
   const t = field.type;
   if (t.type === "block") {
     const entries: Entry[] = [];
@@ -184,7 +186,9 @@ export function readField(ctx: CheckContext, field: FieldSpec, chosen: Entry | n
         ctx.report("SEER2004", `\`${field.name}\` is a block: write \`${field.name} { … }\`, found ${describeValue(chosen.value)}`, chosen.value.span);
         return undefined;
       }
-      entries.push(...entriesOf(chosen.value, chosen.layer));
+      // A block written again in a later layer (an extending experiment, an override) changes only
+      // the fields it writes: the earlier layers' blocks are merged underneath it.
+      for (const earlier of layeredBlocks) if (earlier.value.kind === "Block") entries.push(...entriesOf(earlier.value, earlier.layer));
     }
     entries.push(...nested);
     return walkBlock(ctx, t.block, entries, path, chosen?.value.span);

@@ -6,8 +6,8 @@ import { joinOutput, writeAtomically } from "./compile.js";
 import { out } from "./io.js";
 
 /** `seerc compile --target vissl`: nothing is written when VISSL cannot run the experiment as written. */
-export function compileVissl(ir: ExperimentIR, options: { output?: string; launcher: "none" | "slurm"; strict: boolean }): number {
-  const result = compileToVissl(ir, { launcher: options.launcher, configName: ir.name });
+export function compileVissl(ir: ExperimentIR, options: { output?: string; launcher: "none" | "slurm"; strict: boolean; configName: string }): number {
+  const result = compileToVissl(ir, { launcher: options.launcher, configName: options.configName });
   const diagnostics = options.strict ? promoteWarnings(result.diagnostics) : result.diagnostics;
   if (diagnostics.length > 0) printDiagnostics(diagnostics, new Map(), "text", 1, "stderr");
   if (countBySeverity(diagnostics).errors > 0) return 1;

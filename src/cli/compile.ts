@@ -24,6 +24,7 @@ export const compileCommand: Command = {
     { name: "output", short: "o", value: true, doc: "write to this file (json) or folder (vissl) instead of stdout" },
     { name: "experiment", value: true, doc: "which experiment, when the file defines several" },
     { name: "launcher", value: true, choices: ["none", "slurm"], doc: "vissl: also write a SLURM submission script" },
+    { name: "config-name", value: true, doc: "vissl: the config's name (default: the experiment's)" },
     { name: "strict", doc: "treat warnings as errors" },
     OVERRIDE_FLAG,
     HELP_FLAG,
@@ -49,7 +50,7 @@ export const compileCommand: Command = {
       return 0;
     }
     const { compileVissl } = await import("./compile-vissl.js");
-    return compileVissl(loaded.ir, { output, launcher: (flag(args, "launcher") ?? "none") as "none" | "slurm", strict: args.flags.has("strict") });
+    return compileVissl(loaded.ir, { output, launcher: (flag(args, "launcher") ?? "none") as "none" | "slurm", strict: args.flags.has("strict"), configName: flag(args, "config-name") ?? loaded.ir.name });
   },
 };
 

@@ -6,6 +6,7 @@ import { loadExperiment, ReportedFailure } from "./load.js";
 import { overridesFrom } from "./workspace.js";
 import { newRunDir, RunRecorder, saveSources } from "./run-dir.js";
 import { PlainLogger } from "./ui/plain.js";
+import { writeReport } from "./report.js";
 import { err, out } from "./io.js";
 import type { RunEvent } from "../runtime/train/events.js";
 import type { ExperimentIR } from "../compile/ir.js";
@@ -110,27 +111,24 @@ async function runExperiment(ir: ExperimentIR, o: RunExperimentOptions): Promise
     }
     throw e;
   }
+  const { verifyGradientKernels, MissingKernelsError } = await import("../runtime/backend.js");
+  const { SWAV_MODEL_KERNELS } = await import("../runtime/model/index.js");
+  try {
+    verifyGradientKernels(SWAV_MODEL_KERNELS);
+  } catch (e) {
+    if (e instanceof MissingKernelsError) {
+      reportRuntimeError("SEER7006", e.message);
+      return 1;
+    }
+    throw e;
+  }
   const runDir = o.resumeDir ? resolve(o.resumeDir) : newRunDir(o.runsRoot, ir);
   if (!o.resumeDir) saveSources(runDir, o.sourceFiles);
   const recorder = new RunRecorder(runDir, ir, Boolean(o.resumeDir));
   const control = { stopRequested: false, checkpointRequested: false };
 
-  const tty = Boolean(process.stdout.isTTY) && o.presentation === "auto";
   let ui: { handle(e: RunEvent): void; close(): Promise<void> } | null = null;
-  if (tty) {
-    const { startDashboard } = await import("./ui/dashboard.js");
-    ui = startDashboard({ ir, control });
-  }
-  const plain = new PlainLogger(ir.train.log_every, (line) => out(line));
-  const emit = (event: RunEvent) => {
-    recorder.record(event);
-    if (ui) ui.handle(event);
-    else if (o.presentation === "json") out(JSON.stringify(event));
-    else if (o.presentation === "quiet") {
-      if (event.type === "warning" || event.type === "run_end" || event.type === "eval_result") plain.handle(event);
-    } else plain.handle(event);
-  };
-
+  // One handler for SIGINT/SIGTERM and for Ctrl-C typed into the dashboard (raw mode sends no SIGINT).
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
@@ -142,6 +140,25 @@ async function runExperiment(ir: ExperimentIR, o: RunExperimentOptions): Promise
       process.exit(130);
     }
   };
+  const tty = Boolean(process.stdout.isTTY) && o.presentation === "auto";
+  if (tty) {
+    const { startDashboard } = await import("./ui/dashboard.js");
+    ui = startDashboard({ ir, control, onInterrupt: onSignal, interrupts: () => interrupts });
+  }
+  // Closes the dashboard before anything else is printed, so messages do not land inside its frame.
+  const closeUi = async () => {
+    const open = ui;
+    ui = null;
+    if (open) await open.close();
+  };
+  const plain = new PlainLogger(ir.train.log_every, (line) => out(line), { quiet: o.presentation === "quiet" });
+  const emit = (event: RunEvent) => {
+    recorder.record(event);
+    if (ui) ui.handle(event);
+    else if (o.presentation === "json") out(JSON.stringify(event));
+    else if (!tty) plain.handle(event);
+  };
+
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
@@ -155,6 +172,7 @@ async function runExperiment(ir: ExperimentIR, o: RunExperimentOptions): Promise
     return result.status === "completed" ? 0 : 130;
   } catch (e) {
     const message = (e as Error).message;
+    await closeUi();
     if (e instanceof TrainingError) {
       reportRuntimeError(e.code, message, e.code === "SEER7003" ? "lower the learning rate or check the data; the last good checkpoint is kept" : undefined);
       recorder.finish("failed", message);
@@ -170,7 +188,18 @@ async function runExperiment(ir: ExperimentIR, o: RunExperimentOptions): Promise
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    if (ui) await ui.close();
+    await closeUi();
+    writeRunReport(runDir, o.presentation);
+  }
+}
+
+/** report.html at the end of every run that got a directory, stopped and failed ones included. */
+function writeRunReport(runDir: string, presentation: Presentation): void {
+  try {
+    const path = writeReport(runDir);
+    if (presentation === "plain" || presentation === "auto") out(`report ${path}`);
+  } catch (e) {
+    err(`seerc run: could not write report.html: ${(e as Error).message}`);
   }
 }
 

@@ -17,9 +17,12 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
 }
 
-/** sha256 of the canonical JSON, hex. The `hash` field itself is never part of what is hashed. */
+/**
+ * sha256 of the canonical JSON, hex. Neither the `hash` field itself nor `sources` (where the files
+ * happen to live) is part of what is hashed: the same experiment has the same hash in any checkout.
+ */
 export function canonicalHash(value: Record<string, unknown>): string {
-  const { hash: _ignored, ...rest } = value;
+  const { hash: _hash, sources: _sources, ...rest } = value;
   return createHash("sha256").update(canonicalJson(rest)).digest("hex");
 }
 

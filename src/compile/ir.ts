@@ -129,6 +129,7 @@ export interface TrainIR {
   nodes: number;
   global_batch: number;
   micro_batch: number;
+  /** Micro-batches per step when the whole global batch runs in one process (the tfjs target). */
   accumulation_steps: number;
   length: DurationIR;
   total_steps: number | null;
@@ -184,8 +185,8 @@ export interface ExperimentIR {
   train: TrainIR;
   evaluate: EvaluationIR[];
   cost: CostIR;
-  /** Files the experiment came from (relative to the entry file's folder), for the run directory. */
+  /** Files the experiment came from (relative to the entry file's folder), for the run directory; not hashed. */
   sources: string[];
-  /** sha256 of the canonical JSON of everything above (this field excluded). */
+  /** sha256 of the canonical JSON of everything above except `sources`. */
   hash: string;
 }

@@ -47,7 +47,7 @@ export function lowerExperiment({ name, exp, derived, presets, sources }: LowerI
     se_ratio: table.seRatio,
     bottleneck: trunk.bottleneck ?? 1,
     stem_width: table.stemWidth,
-    zero_init_final_bn: trunk.zero_init_final_bn ?? true,
+    zero_init_final_bn: trunk.zero_init_final_bn ?? false,
     stages: table.stages.map((s) => ({ depth: s.depth, width: s.width, group_width: s.groupWidth, groups: s.groups, stride: s.stride, bottleneck_width: s.bottleneckWidth, se_width: s.seWidth })),
     width: table.width,
     total_stride: table.totalStride,

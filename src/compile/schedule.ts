@@ -36,16 +36,18 @@ export interface RunSize {
 }
 
 /**
- * Converts a duration to steps of this run. Partial steps round up (a started step is a step):
- * 1B images at a global batch of 8192 is 122,071 steps; `1 epoch of imagenet_1k at 4096` is
- * ceil(1,281,167 / 4096) = 313 steps whatever this run's batch, which is what it says.
+ * Converts a duration to steps of this run. Partial steps round up (a started step is a step) and an
+ * epoch is ceil(images / batch) steps: 1B images at a global batch of 8192 is 122,071 steps;
+ * `1 epoch of imagenet_1k at 4096` is ceil(1,281,167 / 4096) = 313 steps whatever this run's batch,
+ * which is what it says.
  */
 export function durationSteps(d: WrittenDuration, run: RunSize): number | null {
   if (d.unit === "steps") return d.amount;
   if (d.unit === "images") return Math.ceil(d.amount / run.globalBatch);
-  if (d.of) return Math.ceil((d.amount * d.of.images) / d.of.batch);
+  // An epoch is a whole number of steps (its last batch may be partial), so 30 epochs end where the 31st begins.
+  if (d.of) return Math.ceil(d.amount * Math.ceil(d.of.images / d.of.batch));
   if (run.datasetImages === null) return null;
-  return Math.ceil((d.amount * run.datasetImages) / run.globalBatch);
+  return Math.ceil(d.amount * Math.ceil(run.datasetImages / run.globalBatch));
 }
 
 export function durationIR(d: WrittenDuration, run: RunSize): DurationIR {

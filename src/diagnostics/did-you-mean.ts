@@ -27,8 +27,10 @@ export function suggestNames(input: string, candidates: Iterable<string>, max = 
   const scored: Array<{ name: string; distance: number }> = [];
   for (const name of new Set(candidates)) {
     if (name === input) continue;
-    const distance = name.toLowerCase() === input.toLowerCase() ? 0 : editDistance(input, name);
+    // The edit distance is at least the difference in length, so far longer or shorter names are skipped unmeasured (a 1 MB name stays fast).
     const prefix = input.length >= 3 && name.toLowerCase().startsWith(input.toLowerCase());
+    if (!prefix && Math.abs(name.length - input.length) > threshold) continue;
+    const distance = name.toLowerCase() === input.toLowerCase() ? 0 : editDistance(input, name);
     if (distance <= threshold || prefix) scored.push({ name, distance: prefix ? Math.min(distance, threshold) : distance });
   }
   scored.sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name));

@@ -118,57 +118,21 @@ export interface PhraseCstNode extends CstNode {
 }
 
 export type PhraseCstChildren = {
-  range: RangeCstNode[];
+  expression: ExpressionCstNode[];
 };
 
-export interface RangeCstNode extends CstNode {
-  name: "range";
-  children: RangeCstChildren;
+export interface ExpressionCstNode extends CstNode {
+  name: "expression";
+  children: ExpressionCstChildren;
 }
 
-export type RangeCstChildren = {
-  arrow: (ArrowCstNode)[];
+export type ExpressionCstChildren = {
+  unary: (UnaryCstNode)[];
   DotDot?: IToken[];
-};
-
-export interface ArrowCstNode extends CstNode {
-  name: "arrow";
-  children: ArrowCstChildren;
-}
-
-export type ArrowCstChildren = {
-  cross: (CrossCstNode)[];
   Arrow?: IToken[];
-};
-
-export interface CrossCstNode extends CstNode {
-  name: "cross";
-  children: CrossCstChildren;
-}
-
-export type CrossCstChildren = {
-  additive: (AdditiveCstNode)[];
   Cross?: IToken[];
-};
-
-export interface AdditiveCstNode extends CstNode {
-  name: "additive";
-  children: AdditiveCstChildren;
-}
-
-export type AdditiveCstChildren = {
-  multiplicative: (MultiplicativeCstNode)[];
   Plus?: IToken[];
   Minus?: IToken[];
-};
-
-export interface MultiplicativeCstNode extends CstNode {
-  name: "multiplicative";
-  children: MultiplicativeCstChildren;
-}
-
-export type MultiplicativeCstChildren = {
-  unary: (UnaryCstNode)[];
   Star?: IToken[];
   Slash?: IToken[];
 };
@@ -261,11 +225,7 @@ export interface SeerCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   path(children: PathCstChildren, param?: IN): OUT;
   value(children: ValueCstChildren, param?: IN): OUT;
   phrase(children: PhraseCstChildren, param?: IN): OUT;
-  range(children: RangeCstChildren, param?: IN): OUT;
-  arrow(children: ArrowCstChildren, param?: IN): OUT;
-  cross(children: CrossCstChildren, param?: IN): OUT;
-  additive(children: AdditiveCstChildren, param?: IN): OUT;
-  multiplicative(children: MultiplicativeCstChildren, param?: IN): OUT;
+  expression(children: ExpressionCstChildren, param?: IN): OUT;
   unary(children: UnaryCstChildren, param?: IN): OUT;
   postfix(children: PostfixCstChildren, param?: IN): OUT;
   primary(children: PrimaryCstChildren, param?: IN): OUT;

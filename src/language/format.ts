@@ -17,6 +17,12 @@ export function formatSource(file: A.SourceFile, text: string): string {
 
 class Printer {
   private readonly claimed = new Set<A.Comment>();
+  /**
+   * Above 0 while a block or list is being tried on one line. A nested block or list that cannot be
+   * one line then fails the attempt at once instead of being laid out only to be thrown away, which
+   * made the work double with every level of nesting.
+   */
+  private inlineAttempts = 0;
   constructor(private readonly file: A.SourceFile, private readonly text: string) {}
 
   print(): string {
@@ -105,9 +111,12 @@ class Printer {
   private block(b: A.BlockNode, indent: string, forceMultiline = false): string {
     if (b.statements.length === 0 && !this.hasCommentsIn(b.span)) return "{}";
     if (!forceMultiline && b.span.line === b.span.endLine && !this.hasCommentsIn(b.span)) {
+      this.inlineAttempts++;
       const inline = `{ ${b.statements.map((s) => this.statementInline(s)).join(", ")} }`;
+      this.inlineAttempts--;
       if (!inline.includes("\n") && indent.length + inline.length <= MAX_WIDTH) return inline;
     }
+    if (this.inlineAttempts > 0) return "\n";
     const inner = indent + INDENT;
     const lines: string[] = ["{"];
     let prevEnd = b.span.start + 1;
@@ -210,8 +219,11 @@ class Printer {
   }
 
   private list(l: A.ListNode, indent: string, column: number): string {
+    this.inlineAttempts++;
     const inline = `[${l.items.map((i) => this.value(i, indent, column)).join(", ")}]`;
+    this.inlineAttempts--;
     if (!inline.includes("\n") && column + inline.length <= MAX_WIDTH && !this.hasCommentsIn(l.span)) return inline;
+    if (this.inlineAttempts > 0) return "\n";
     const inner = indent + INDENT;
     const lines = ["["];
     let prevEnd = l.span.start + 1;

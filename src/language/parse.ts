@@ -25,6 +25,7 @@ export class LineIndex {
     return { line: lo + 1, column: offset - this.starts[lo] + 1 };
   }
   span(file: string, start: number, end: number): Span {
+    if (Number.isNaN(end)) end = start;
     const s = this.position(start), e = this.position(Math.max(start, end));
     return { file, start, end: Math.max(start, end), line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
   }
@@ -185,13 +186,14 @@ function childValues(v: A.Value): A.Value[] {
   }
 }
 
-/** A node more than MAX_VALUE_DEPTH levels below `root`, found without recursing (the tree may be too deep for that). */
+/** The leftmost node more than MAX_VALUE_DEPTH levels below `root`, found without recursing (the tree may be too deep for that). */
 function tooDeepNode(root: A.Value): A.Value | null {
   const stack: Array<[A.Value, number]> = [[root, 1]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
     if (depth > MAX_VALUE_DEPTH) return node;
-    for (const child of childValues(node)) stack.push([child, depth + 1]);
+    const children = childValues(node);
+    for (let i = children.length - 1; i >= 0; i--) stack.push([children[i], depth + 1]);
   }
   return null;
 }
@@ -444,7 +446,8 @@ class AstBuilder {
     const primaryNode = this.node(ctx, "primary");
     let value = primaryNode ? this.primary(primaryNode) : null;
     if (!value) return null;
-    for (const tok of (ctx.member ?? []).filter(isToken)) {
+    // A member the parser inserted while recovering has no position (and no name); its error is already reported.
+    for (const tok of (ctx.member ?? []).filter(isToken).filter((t) => !Number.isNaN(t.startOffset))) {
       const member = this.ident(tok)!;
       if (value.kind === "Ref") value = { kind: "Ref", parts: [...value.parts, member], span: this.join(value.span, member.span) };
       else value = { kind: "Member", object: value, member, span: this.join(value.span, member.span) };
@@ -519,6 +522,10 @@ class AstBuilder {
     const m = /^([\d_.]+(?:[eE][+-]?\d+)?)([kKMBT])?\s*(.*)$/.exec(tok.image);
     if (!m) return null;
     const [, digits, suffix, unitRaw] = m;
+    if (suffix && /[eE]/.test(digits)) {
+      this.diagnostics.push(diagnostic("SEER1005", `\`${tok.image}\` mixes scientific notation with a count suffix`, span, { hint: "write either 1e6 or 1M" }));
+      return null;
+    }
     const base = Number(digits.replace(/_/g, ""));
     if (!Number.isFinite(base) || /__|_\.|\._|_$/.test(digits)) {
       this.diagnostics.push(diagnostic("SEER1005", `\`${tok.image}\` is not a valid number`, span, { hint: "underscores may only separate digits, as in 1_000_000" }));

@@ -228,14 +228,21 @@ function joinAlternatives(labels: string[]): string {
   return `${unique.slice(0, -1).join(", ")} or ${unique[unique.length - 1]}`;
 }
 
+/** Input left over where the entry rule ends: a stray token at the top level, or more than one statement in an override. */
+function leftOverMessage(token: IToken, ruleName: string): string {
+  // `statement` is the entry rule of a `-s path=value` override, which holds exactly one statement.
+  if (ruleName === "statement") return `expected one \`path=value\`, found ${describeToken(token)} after it`;
+  return `unexpected ${describeToken(token)}; expected ${RULE_NOUNS.file}`;
+}
+
 export const userTermsMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
+    // Recovery at the top level reports "expected EOF"; users are told what may come there instead.
+    if (expected === EOF) return leftOverMessage(actual, ruleName);
     return `expected ${tokenLabel(expected)}${contextOf(previous, ruleName, actual)}, found ${describeToken(actual)}`;
   },
   buildNotAllInputParsedMessage({ firstRedundant, ruleName }) {
-    // `statement` is the entry rule of a `-s path=value` override, which holds exactly one statement.
-    if (ruleName === "statement") return `expected one \`path=value\`, found ${describeToken(firstRedundant)} after it`;
-    return `unexpected ${describeToken(firstRedundant)}; expected ${RULE_NOUNS.file}`;
+    return leftOverMessage(firstRedundant, ruleName);
   },
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, previous, ruleName }) {
     const noun = RULE_NOUNS[ruleName];

@@ -19,8 +19,10 @@ export const COUNT_SUFFIXES: Record<string, number> = { k: 1e3, K: 1e3, M: 1e6, 
 
 const unitAlternation = UNIT_WORDS.map((u) => u.replace("%", "%")).join("|");
 const digits = String.raw`(?:\d[\d_]*(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?`;
+// Either a unit attached to the digits (`224px`, `10%`, `32GB`) or an optional count suffix and a
+// unit after spaces (`1B images`, `8000 steps`) — never both.
 const numberPattern = new RegExp(
-  String.raw`${digits}(?:(?:px|%|GiB|GB|MiB|MB|KiB|KB|TiB|TB)(?![A-Za-z0-9_])|[kKMBT](?![A-Za-z0-9_]))?(?:[ \t]+(?:${unitAlternation})(?![A-Za-z0-9_]))?`,
+  String.raw`${digits}(?:(?:px|%|GiB|GB|MiB|MB|KiB|KB|TiB|TB)(?![A-Za-z0-9_])|(?:[kKMBT](?![A-Za-z0-9_]))?(?:[ \t]+(?:${unitAlternation})(?![A-Za-z0-9_]))?)`,
   "y",
 );
 

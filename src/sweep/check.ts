@@ -1,5 +1,5 @@
 import type * as A from "../language/ast.js";
-import type { Diagnostic } from "../diagnostics/types.js";
+import type { Diagnostic, Span } from "../diagnostics/types.js";
 import { diagnostic } from "../diagnostics/make.js";
 import { didYouMean, suggestNames } from "../diagnostics/did-you-mean.js";
 import type { Program } from "../language/loader.js";
@@ -9,6 +9,7 @@ import { CheckContext } from "../check/context.js";
 import { OVERRIDE_LAYER, walkBlock, entriesOf } from "../check/walker.js";
 import { describeAssignment, expandGrid, expandRandom, readAxis, type Axis, type Trial } from "./expand.js";
 import { dirname } from "node:path";
+import { metricPaths } from "./metric.js";
 
 export interface SweepSettings {
   strategy: { kind: "grid" } | { kind: "random"; trials: number };
@@ -53,7 +54,7 @@ export function checkSweep(program: Program, file: string, decl: A.SweepDecl, op
   const ctx = new CheckContext(defs, dirname(file));
   const settings = walkBlock(ctx, "sweep", entriesOf({ ...decl.body, statements: settingsStatements }, 0), "", decl.name.span) as unknown as SweepSettings;
   diagnostics.push(...ctx.diagnostics);
-  result.settings = settings;
+  result.settings = { ...settings, metric: settings.metric ?? null };
   for (const s of decl.body.statements.filter((s) => s.op === "in")) {
     const axis = readAxis(s, diagnostics);
     if (axis) result.axes.push(axis);
@@ -102,5 +103,34 @@ export function checkSweep(program: Program, file: string, decl: A.SweepDecl, op
     }
     result.trials.push({ trial, result: checked, duplicateOf });
   }
+  const metric = result.settings.metric;
+  const metricStatement = settingsStatements.find((s) => s.path.length === 1 && s.path[0].name === "metric");
+  if (metric && metricStatement) {
+    const written = metricStatement.value.kind === "Phrase" ? metricStatement.value.items[0] : metricStatement.value;
+    diagnostics.push(...checkMetric(metric.path, written.span, decl.base.name, result.trials));
+  }
   return result;
+}
+
+/**
+ * The metric must be a number every trial's run reports. A trial is named only when the others do
+ * report it (an axis over the evaluate blocks).
+ */
+function checkMetric(path: string, span: Span, base: string, trials: readonly CheckedTrial[]): Diagnostic[] {
+  const compiled = trials.filter((t) => t.result.ir !== null);
+  const missing = compiled.find((t) => !metricPaths(t.result.ir!).includes(path));
+  if (!missing) return [];
+  const ir = missing.result.ir!;
+  const known = metricPaths(ir);
+  const where = compiled.length > 1 && compiled.some((t) => metricPaths(t.result.ir!).includes(path)) ? ` in trial ${missing.trial.index} (${describeAssignment(missing.trial.assignment)})` : "";
+  if (path.startsWith("evaluate.") && ir.evaluate.length === 0) {
+    return [diagnostic("SEER2009", `the metric \`${path}\` needs an \`evaluate\` block, and \`${base}\` has none${where}; a run reports ${known.map((k) => `\`${k}\``).join(", ")}`, span)];
+  }
+  const suggestions = suggestNames(path, known);
+  return [
+    diagnostic("SEER2009", `a run of \`${base}\` does not report the metric \`${path}\`${where}.${didYouMean(suggestions)}`, span, {
+      suggestions,
+      hint: suggestions.length === 0 ? `metrics: ${known.join(", ")}` : undefined,
+    }),
+  ];
 }

@@ -68,9 +68,16 @@ export function readAxis(stmt: A.Statement, diagnostics: Diagnostic[]): Axis | n
   const items = v.kind === "Phrase" ? v.items : [v];
   if (items[0].kind === "Range") {
     const range = items[0];
-    const lo = evaluateNumber(range.low), hi = evaluateNumber(range.high);
+    const lo = evaluateNumber(range.low);
+    let hi = evaluateNumber(range.high);
     let step: number | null = null;
-    if (items.length === 3 && refName(items[1]) === "step") {
+    const high = range.high;
+    if (items.length === 2 && high.kind === "Number" && (high.unit === "step" || high.unit === "steps")) {
+      // `0.05 .. 0.2 step 0.05` lexes `0.2 step` as a quantity in steps: here `step` is the keyword.
+      hi = { ok: true, value: high.value };
+      const s = evaluateNumber(items[1]);
+      step = s.ok ? s.value : null;
+    } else if (items.length === 3 && refName(items[1]) === "step") {
       const s = evaluateNumber(items[2]);
       step = s.ok ? s.value : null;
     }

@@ -34,7 +34,14 @@ function useTerminalSize(): { columns: number; rows: number } {
   const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 40 });
   const [size, setSize] = useState(read);
   useEffect(() => {
-    const onResize = () => setSize(read());
+    let columns = stdout.columns;
+    const onResize = () => {
+      // A narrower terminal re-wraps the old frame's lines, which Ink can then no longer erase
+      // line by line; clearing the screen lets the next frame start clean.
+      if (stdout.isTTY && stdout.columns < columns) stdout.write("\x1b[2J\x1b[H");
+      columns = stdout.columns;
+      setSize(read());
+    };
     stdout.on("resize", onResize);
     return () => {
       stdout.off("resize", onResize);
@@ -75,12 +82,11 @@ function Header({ model, width }: { model: DashboardModel; width: number }) {
     );
   }
   const b = s.backend;
+  const details = [b.simd === undefined ? null : b.simd ? "SIMD" : "no SIMD", b.threads === undefined ? null : `${b.threads} thread${b.threads === 1 ? "" : "s"}`].filter(Boolean);
   const backend = fitPieces(
     [
-      `backend ${b.name} ${b.version}`,
-      b.simd === undefined ? null : b.simd ? "SIMD" : "no SIMD",
-      b.threads === undefined ? null : `${b.threads} thread${b.threads === 1 ? "" : "s"}`,
-      b.name === "tensorflow" ? "native TensorFlow" : b.nativeFound ? "native TensorFlow found, not used" : "native TensorFlow not found",
+      `backend ${b.name} ${b.version}${details.length > 0 ? ` (${details.join(", ")})` : ""}`,
+      b.name === "tensorflow" ? "native TensorFlow" : b.nativeFound ? "native TensorFlow found, not used" : "no native TensorFlow",
     ],
     width,
     " · ",
@@ -295,16 +301,25 @@ export interface DashboardAppProps extends DashboardProps {
   onControlChange?: () => void;
 }
 
+const CTRL_C = "\x03";
+
 /** The dashboard plus its keys: q stops gracefully, c checkpoints now, Ctrl-C is an interrupt. */
 export function DashboardApp(props: DashboardAppProps) {
   const { isRawModeSupported } = useStdin();
   useInput(
     (input, key) => {
-      if (key.ctrl && input === "c") props.onInterrupt();
-      else if (input === "q" || input === "Q") props.control.stopRequested = true;
-      else if ((input === "c" || input === "C") && !props.control.stopRequested) props.control.checkpointRequested = true;
-      else return;
-      props.onControlChange?.();
+      // Keys typed while a training step blocks the event loop arrive together ("\x03\x03", "cq"):
+      // Ink passes such a burst as one string, so each character counts.
+      const pressed = key.ctrl && input === "c" ? [CTRL_C] : [...input];
+      let changed = false;
+      for (const ch of pressed) {
+        if (ch === CTRL_C) props.onInterrupt();
+        else if (ch === "q" || ch === "Q") props.control.stopRequested = true;
+        else if ((ch === "c" || ch === "C") && !props.control.stopRequested) props.control.checkpointRequested = true;
+        else continue;
+        changed = true;
+      }
+      if (changed) props.onControlChange?.();
     },
     { isActive: isRawModeSupported === true && props.model.end === null },
   );

@@ -1,7 +1,7 @@
 // Batches out of a source: positions from the sampler, pixels from the worker pool, assembled in order.
 // At most `prefetch` batches exist ahead of the consumer (in flight or ready), whatever the source's size.
 
-import { validateAugmentSpec } from "./augment-params.js";
+import { validateAugmentSpec, type CropGroupPlan } from "./augment-params.js";
 import { DataSourceError } from "./errors.js";
 import { defaultWorkerCount, WorkerPool } from "./pool.js";
 import { cropGroupsFor, describeRef, type ProcessJob, type SlotJob, type SlotResult } from "./processor.js";
@@ -77,7 +77,7 @@ class BatchStreamImpl implements BatchStream {
   private readonly seed: number;
   private readonly prefetch: number;
   private readonly alternates: number;
-  private readonly groups;
+  private readonly groups: CropGroupPlan[];
   private readonly pool: WorkerPool;
   private readonly sampler: Sampler;
   private readonly source: ImageSource;

@@ -51,7 +51,7 @@ export class TrainingError extends Error {
 
 const PROTOTYPES_WEIGHT = "prototypes.weight";
 
-interface StepOutcome {
+export interface StepOutcome {
   loss: number;
   prototypesUsed: number;
   assignmentEntropy: number;
@@ -256,7 +256,11 @@ function forwardCrops(model: SwavModel, groups: CropGroupTensors[], batchSize: n
   return { scoresPerCrop, embeddingsPerCrop };
 }
 
-function trainStep(ir: ExperimentIR, model: SwavModel, optimizer: Optimizer, queue: EmbeddingQueue | null, batch: Batch, step: number, lr: number, prototypesFrozen: boolean): StepOutcome {
+/**
+ * One SwAV step on one batch: forward per crop size, loss (Sinkhorn codes, queue), gradients, optimiser
+ * update, prototype normalisation, queue push. Exported for the training benchmark.
+ */
+export function trainStep(ir: ExperimentIR, model: SwavModel, optimizer: Optimizer, queue: EmbeddingQueue | null, batch: Batch, step: number, lr: number, prototypesFrozen: boolean): StepOutcome {
   const groups = cropGroups(ir, batch);
   const batchSize = batch.size;
   const assign = ir.loss.assign_crops;
