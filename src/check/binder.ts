@@ -68,9 +68,13 @@ export function experimentEntries(exp: A.ExperimentDecl, defs: ReadonlyMap<strin
     const baseName = cur.base.name;
     const def = defs.get(baseName);
     if (!def || def.decl.kind !== "Experiment") {
-      const experiments = [...defs.values()].filter((d) => d.decl.kind === "Experiment").map((d) => d.name);
+      // The experiment itself is never a sensible suggestion for its own base.
+      const experiments = [...defs.values()].filter((d) => d.decl.kind === "Experiment" && d.name !== cur.name.name).map((d) => d.name);
       const suggestions = suggestNames(baseName, experiments);
-      diagnostics.push(diagnostic("SEER2010", `\`${cur.name.name}\` extends unknown experiment \`${baseName}\`.${didYouMean(suggestions)}`, cur.base.span, { suggestions }));
+      const message = def
+        ? `\`${cur.name.name}\` extends \`${baseName}\`, which is a ${def.decl.kind === "Preset" ? "preset" : "sweep"}, not an experiment.${didYouMean(suggestions)}`
+        : `\`${cur.name.name}\` extends unknown experiment \`${baseName}\`.${didYouMean(suggestions)}`;
+      diagnostics.push(diagnostic("SEER2010", message, cur.base.span, { suggestions }));
       return null;
     }
     if (chain.includes(def.decl)) {

@@ -5,6 +5,7 @@ import type { Program } from "../language/loader.js";
 import { parseStatement } from "../language/parse.js";
 import { deriveAll, type Derived } from "../compile/derive.js";
 import { lowerExperiment } from "../compile/lower.js";
+import { compileToVissl } from "../compile/targets/vissl.js";
 import type { ExperimentIR } from "../compile/ir.js";
 import { CheckContext } from "./context.js";
 import { experimentEntries, visibleDefinitions } from "./binder.js";
@@ -77,9 +78,17 @@ export function checkExperiment(program: Program, file: string, decl: A.Experime
   const ruleOptions: RuleOptions = { target, backend: options.backend ?? null };
   for (const [, rule] of RULES) rule({ ctx, exp: checked, derived, options: ruleOptions });
   let ir: ExperimentIR | null = null;
+  // The IR is made when the experiment itself is sound; what a target cannot run is that target's refusal (its 6xxx codes).
   if (ctx.errorCount === 0 && !hasSyntaxErrors(program, file)) {
     const sources = [...program.files.keys()].map((f) => relative(dirname(file), f) || f);
     ir = lowerExperiment({ name: decl.name.name, exp: { ...checked, target }, derived, presets: ctx.presets, sources });
+    if (target === "vissl") {
+      // What VISSL cannot express or would rewrite is a problem of this experiment: report it at the field.
+      for (const d of compileToVissl(ir, { launcher: "none", configName: ir.name }).diagnostics) {
+        const path = /^([A-Za-z_][\w.]*)/.exec(d.message)?.[1];
+        ctx.diagnostics.push({ ...d, span: d.span ?? (path ? ctx.spanOf(path) ?? decl.name.span : decl.name.span) });
+      }
+    }
   }
   return { name: decl.name.name, file, decl, checked, derived, diagnostics: ctx.diagnostics, ir };
 }
@@ -107,6 +116,12 @@ export function checkPreset(program: Program, file: string, decl: A.PresetDecl):
   const ctx = new CheckContext(defs, dirname(file));
   ctx.diagnostics.push(...pre);
   const family = presetFamily(decl, defs, []);
+  if (family === "cycle") {
+    // The same message and place as when an experiment uses the preset, so `seerc check` shows it once.
+    const cycle = presetCycle(decl, defs);
+    if (cycle) ctx.report("SEER2011", `preset \`${cycle.name}\` refers to itself: ${cycle.chain.join(" → ")}`, cycle.span);
+    return ctx.diagnostics;
+  }
   if (!family) {
     // Not a block kind: a schedule preset (`preset seer_schedule = warmup linear …`).
     readSchedule(ctx, decl.value);
@@ -117,10 +132,27 @@ export function checkPreset(program: Program, file: string, decl: A.PresetDecl):
   return ctx.diagnostics;
 }
 
+/** Where a chain of presets comes back to one already in it: the head naming it, and the chain. */
+function presetCycle(decl: A.PresetDecl, defs: ReturnType<typeof visibleDefinitions>): { name: string; chain: string[]; span: A.Value["span"] } | null {
+  const chain = [decl.name.name];
+  for (let value = decl.value; ; ) {
+    const head = value.kind === "Phrase" ? value.items[0] : value;
+    const name = refName(head);
+    if (!name) return null;
+    if (chain.includes(name)) return { name, chain: [...chain, name], span: head.span };
+    const def = defs.get(name);
+    if (!def || def.decl.kind !== "Preset") return null;
+    chain.push(name);
+    value = def.decl.value;
+  }
+}
+
+/** The family of the block kind a preset chain starts from; null for a non-block preset (a schedule); "cycle" when the chain loops. */
 function presetFamily(decl: A.PresetDecl, defs: ReturnType<typeof visibleDefinitions>, seen: string[]): string | null {
   const head = decl.value.kind === "Phrase" ? decl.value.items[0] : decl.value;
   const name = refName(head);
-  if (!name || seen.includes(name)) return null;
+  if (!name) return null;
+  if (seen.includes(name) || name === decl.name.name) return "cycle";
   for (const spec of BLOCK_SPECS.values()) if (spec.family && spec.kind === name && familyKinds(spec.family).includes(name)) return spec.family;
   const def = defs.get(name);
   return def && def.decl.kind === "Preset" ? presetFamily(def.decl, defs, [...seen, name]) : null;

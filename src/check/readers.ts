@@ -321,7 +321,8 @@ function readCrop(ctx: CheckContext, v: A.Value): WrittenCrop | undefined {
     const val = items[i + 1];
     if ((key !== "scale" && key !== "ratio") || !val) {
       const suggestions = key ? suggestNames(key, ["scale", "ratio"]) : [];
-      ctx.report("SEER2001", `unexpected ${describeValue(items[i])} in a crop.${didYouMean(suggestions)}`, items[i].span, { suggestions, hint: form });
+      const what = key && val ? `unknown crop setting \`${key}\`` : `${describeValue(items[i])} where \`scale\` or \`ratio\` belongs in a crop`;
+      ctx.report("SEER2001", `${what}.${didYouMean(suggestions)}`, items[i].span, { suggestions, hint: form });
       return undefined;
     }
     if (val.kind !== "Range") {

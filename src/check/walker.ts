@@ -1,7 +1,7 @@
 import type * as A from "../language/ast.js";
 import type { Span } from "../diagnostics/types.js";
 import { didYouMean, suggestNames } from "../diagnostics/did-you-mean.js";
-import { blockSpec, familyKinds, type BlockSpec, type FieldSpec, type FieldType } from "./registry.js";
+import { BLOCK_SPECS, blockSpec, familyKinds, type BlockSpec, type FieldSpec, type FieldType } from "./registry.js";
 import type { CheckContext } from "./context.js";
 import { describeValue, evaluateNumber, formatNumber, readInt, readNumber, refName } from "./values.js";
 import { readCustom } from "./readers.js";
@@ -336,6 +336,11 @@ export function readDuration(ctx: CheckContext, what: string, v: A.Value): Writt
     }
     return { amount: v.value, unit, of: null };
   }
+  // `-5 steps` parses as a negation of the quantity `5 steps`.
+  if (v.kind === "Negate" && v.operand.kind === "Number" && v.operand.unit !== null) {
+    ctx.report("SEER2005", `${what} cannot be negative`, v.span);
+    return undefined;
+  }
   if (v.kind === "Phrase") {
     const [amount, ofWord, dataset, atWord, batch] = v.items;
     const okShape = v.items.length === 5 && amount.kind === "Number" && refName(ofWord) === "of" && dataset.kind === "Ref" && refName(atWord) === "at";
@@ -371,7 +376,8 @@ export function readDuration(ctx: CheckContext, what: string, v: A.Value): Writt
  */
 export function readVariant(ctx: CheckContext, family: string, chosen: Entry | null, nested: Entry[], path: string): Checked | undefined {
   if (!chosen) {
-    ctx.report("SEER2006", `\`${path}\` is set only partly; write \`${path} = …\` first`, nested[0]?.path[0].span);
+    // With the base experiment unresolved, `path = …` may be written there.
+    if (!ctx.baseUnresolved) ctx.report("SEER2006", `\`${path}\` is set only partly; write \`${path} = …\` first`, nested[0]?.path[0].span);
     return undefined;
   }
   const resolved = resolveVariant(ctx, family, chosen.value, chosen.layer, path, []);
@@ -412,6 +418,17 @@ function resolveVariant(ctx: CheckContext, family: string, value: A.Value, layer
       ctx.report("SEER2011", `preset \`${name}\` refers to itself: ${[...seen, name].join(" → ")}`, head.span);
       return null;
     }
+    // A preset of another family (`trunk = seer_multicrop`) is the user's mistake, reported at the use, not inside the preset's file.
+    const rootKind = seen.length === 0 ? presetRootKind(ctx, name) : null;
+    if (rootKind !== null && !kinds.includes(rootKind)) {
+      const family = BLOCK_SPECS.get(rootKind)?.family;
+      if (family) {
+        ctx.report("SEER2002", `\`${name}\` is a preset for \`${family}\` (kind \`${rootKind}\`), not for \`${familyOf(kinds)}\``, head.span, {
+          related: [{ span: def.decl.name.span, message: `\`${name}\` is defined here` }],
+        });
+        return null;
+      }
+    }
     const inner = resolveVariant(ctx, family, def.decl.value, PRESET_LAYER_BASE + seen.length * -1000, path, [...seen, name]);
     if (!inner) return null;
     if (seen.length === 0) ctx.presets.set(path, name);
@@ -428,4 +445,21 @@ function resolveVariant(ctx: CheckContext, family: string, value: A.Value, layer
     }
   }
   return base;
+}
+
+/** The block kind a chain of presets starts from (`swav_multicrop` → `seer_multicrop` → `multicrop`); null when the chain is broken. */
+function presetRootKind(ctx: CheckContext, name: string): string | null {
+  const seen = new Set<string>();
+  for (let current: string | null = name; current !== null && !seen.has(current); ) {
+    seen.add(current);
+    const def = ctx.definitions.get(current);
+    if (!def || def.decl.kind !== "Preset") return BLOCK_SPECS.has(current) ? current : null;
+    const value = def.decl.value;
+    current = refName(value.kind === "Phrase" ? value.items[0] : value);
+  }
+  return null;
+}
+
+function familyOf(kinds: readonly string[]): string {
+  return BLOCK_SPECS.get(kinds[0])?.family ?? kinds.join(" or ");
 }

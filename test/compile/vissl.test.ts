@@ -18,7 +18,8 @@ const UPDATE = process.env.UPDATE_GOLDEN === "1";
 
 function irOf(file: string): ExperimentIR {
   const ws = checkFiles([file]);
-  const errors = ws.diagnostics.filter((d) => d.severity === "error");
+  // Target problems (SEER600x) are reported by the checker too; the IR is still made, and these tests read them from compileToVissl.
+  const errors = ws.diagnostics.filter((d) => d.severity === "error" && !d.code.startsWith("SEER600"));
   assert.deepEqual(errors.map((d) => `${d.code} ${d.message}`), []);
   const ir = ws.experiments[0]?.ir;
   assert.ok(ir, `no IR for ${file}`);
@@ -220,7 +221,7 @@ describe("VISSL target: the SEER 1.3B run", () => {
   });
 
   it("reports what VISSL cannot honour, and nothing it would rewrite", () => {
-    const expected = ["SEER6003 data.source", "SEER6003 train.keep_checkpoints"];
+    const expected = ["SEER6003 data.source"];
     if (SEER_1P3B.trunk.zero_init_final_bn) expected.push("SEER6005 trunk.zero_init_final_bn");
     assert.deepEqual(codes(out), expected.sort());
     for (const d of out.diagnostics) assert.equal(d.span, undefined);

@@ -1,7 +1,7 @@
 import type { Rule } from "./types.js";
 
 /** SEER3007: a stated global batch must equal per-device x devices; micro-batches must divide the device batch (SEER6006 says what accumulation means for BatchNorm). */
-export const batch: Rule = ({ ctx, exp, derived }) => {
+export const batch: Rule = ({ ctx, exp, derived, options }) => {
   const train = exp.train;
   const written = train?.batch;
   if (!train || !written || derived.globalBatch === null) return;
@@ -19,6 +19,11 @@ export const batch: Rule = ({ ctx, exp, derived }) => {
       });
     } else if (train.micro_batch < written.perDevice) {
       ctx.report("SEER6006", `gradients are accumulated over ${written.perDevice / train.micro_batch} micro-batches of ${train.micro_batch}; Sinkhorn sees the whole batch, but BatchNorm statistics are computed per micro-batch`, ctx.spans.get("train.micro_batch"));
+      return;
     }
+  }
+  if (options.target === "tfjs" && written.devices > 1) {
+    const micro = train.micro_batch ?? written.perDevice;
+    ctx.report("SEER6006", `the tfjs target runs the ${written.devices} devices' batches one after another in one process: gradients are accumulated over ${derived.globalBatch / micro} micro-batches of ${micro}; Sinkhorn sees the whole global batch, BatchNorm statistics are per micro-batch`, ctx.spans.get("train.batch"));
   }
 };

@@ -82,6 +82,10 @@ class Reporter {
   warn(path: string, message: string, hint?: string): void {
     this.add("SEER6003", path, message, hint);
   }
+  /** SEER6003 as information: how VISSL will read something, which the user should know but need not change. */
+  note(path: string, message: string, hint?: string): void {
+    this.diagnostics.push(diagnostic("SEER6003", `${path}: ${message}`, undefined, { severity: "info", ...(hint ? { hint } : {}) }));
+  }
 }
 
 const fmt = (n: number): string => n.toLocaleString("en-US");
@@ -166,7 +170,7 @@ function sourceConfig(source: SourceIR, path: string, datasetName: string, needL
       if (source.include.length > 0 || source.exclude.length > 0) {
         report.cannot(`${path}.include`, "VISSL's disk_folder takes every image torchvision's ImageFolder finds; include/exclude patterns cannot be given", "select the files beforehand, or remove `include`/`exclude`");
       }
-      report.warn(
+      report.note(
         path,
         `VISSL reads \`${source.path}\` with torchvision's ImageFolder: only images inside its subfolders (at any depth) with a known image extension count, and files directly in the folder are skipped`,
         "keep the images in subfolders of the data folder",

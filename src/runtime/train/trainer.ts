@@ -274,7 +274,8 @@ export function trainStep(ir: ExperimentIR, model: SwavModel, optimizer: Optimiz
 
   let outcome: StepOutcome | null = null;
   const kept = tf.tidy(() => {
-    const queueScores = queue?.scores((e) => tf.matMul(e, prototypes(), false, true)) ?? undefined;
+    // Prototypes are stored [embedding dim, K] (see the model README), so scores are e · P.
+    const queueScores = queue?.scores((e) => tf.matMul(e, prototypes())) ?? undefined;
     let grads: tf.Tensor[];
     let lossValue: number;
     let assignedEmbeddings: tf.Tensor2D[];
