@@ -4,6 +4,8 @@ import { fmtCommand } from "./fmt.js";
 import { explainCommand } from "./explain.js";
 import { compileCommand, schemaCommand } from "./compile.js";
 import { runCommand } from "./run.js";
+import { reportCommand } from "./report.js";
+import { runsCommand } from "./runs.js";
 
 /** Every command, in the order `seerc --help` lists them. */
-export const COMMANDS: Command[] = [checkCommand, fmtCommand, explainCommand, compileCommand, schemaCommand, runCommand];
+export const COMMANDS: Command[] = [checkCommand, fmtCommand, explainCommand, compileCommand, schemaCommand, runCommand, reportCommand, runsCommand];

@@ -2,10 +2,11 @@
 
 let pipeClosed = false;
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-  // `seerc … | head` closes the pipe early; that is not an error of ours.
+  // `seerc … | head` closes the pipe early; that is not an error of ours. Output stops, the work
+  // goes on (a training run keeps writing its run directory and finishes normally).
   if (err.code === "EPIPE") {
     pipeClosed = true;
-    process.exit(process.exitCode ?? 0);
+    return;
   }
   throw err;
 });

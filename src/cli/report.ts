@@ -265,29 +265,52 @@ function table(rows: Array<[string, string]>): string {
   return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`).join("")}</table>`;
 }
 
+/** Up to this many classes the whole confusion matrix is drawn; beyond (ImageNet's 1000) only the worst confusions. */
+const FULL_MATRIX_CLASSES = 30;
+const CONFUSED_PAIRS_SHOWN = 25;
+
+function confusionMatrixHtml(c: number[][], names: (i: number) => string): string {
+  const head = `<tr><th>true \\ predicted</th>${c.map((_, j) => `<th>${escapeXml(names(j))}</th>`).join("")}</tr>`;
+  const body = c
+    .map((row, i) => {
+      const total = row.reduce((a, b) => a + b, 0);
+      const cells = row.map((v) => {
+        // Shade by the share of the true class's images, so rare classes are as readable as common ones.
+        const share = total > 0 ? v / total : 0;
+        return `<td class="num" style="background: rgba(31, 119, 180, ${share.toFixed(3)}); color: ${share > 0.55 ? "#fff" : "#000"}">${v}</td>`;
+      });
+      return `<tr><th>${escapeXml(names(i))}</th>${cells.join("")}</tr>`;
+    })
+    .join("");
+  return `<h4>Confusion matrix</h4><p class="note">Rows are the true classes, columns the predicted ones; shading is the share of each row.</p><table class="confusion">${head}${body}</table>`;
+}
+
+function confusedPairsHtml(c: number[][], names: (i: number) => string): string {
+  const pairs: Array<{ truth: number; predicted: number; images: number; share: number }> = [];
+  c.forEach((row, truth) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    row.forEach((images, predicted) => {
+      if (predicted !== truth && images > 0) pairs.push({ truth, predicted, images, share: total > 0 ? images / total : 0 });
+    });
+  });
+  pairs.sort((a, b) => b.images - a.images || b.share - a.share);
+  const rows = pairs
+    .slice(0, CONFUSED_PAIRS_SHOWN)
+    .map((p) => `<tr><td>${escapeXml(names(p.truth))}</td><td>${escapeXml(names(p.predicted))}</td><td class="num">${p.images}</td><td class="num">${escapeXml(formatPercent(p.share, 1))}</td></tr>`)
+    .join("");
+  return `<h4>Most confused classes</h4><p class="note">${c.length} classes: too many for the whole matrix, so the ${Math.min(CONFUSED_PAIRS_SHOWN, pairs.length)} largest off-diagonal cells.</p><table class="confused"><tr><th>true class</th><th>predicted as</th><th>images</th><th>share of the true class</th></tr>${rows}</table>`;
+}
+
 function evaluationHtml(e: EvalResult): string {
   const parts = [`<h3>${escapeXml(e.protocol)}</h3>`];
   parts.push(`<table class="metrics"><tr><th>metric</th><th>value</th></tr>${Object.entries(e.metrics).map(([k, v]) => `<tr><td>${escapeXml(k)}</td><td class="num">${escapeXml(formatMetric(k, v))}</td></tr>`).join("")}</table>`);
   const names = (n: number) => e.classNames?.[n] ?? String(n);
   if (e.perClass && e.perClass.length > 0) {
-    parts.push(`<h4>Accuracy per class</h4><table class="per-class"><tr><th>class</th><th>accuracy</th></tr>${e.perClass.map((v, i) => `<tr><td>${escapeXml(names(i))}</td><td class="num">${escapeXml(formatPercent(v, 1))}</td></tr>`).join("")}</table>`);
+    const rows = e.perClass.map((v, i) => `<tr><td>${escapeXml(names(i))}</td><td class="num">${escapeXml(formatPercent(v, 1))}</td></tr>`).join("");
+    const tableHtml = `<table class="per-class"><tr><th>class</th><th>accuracy</th></tr>${rows}</table>`;
+    parts.push(e.perClass.length > FULL_MATRIX_CLASSES ? `<details><summary>Accuracy per class (${e.perClass.length} classes)</summary>${tableHtml}</details>` : `<h4>Accuracy per class</h4>${tableHtml}`);
   }
-  if (e.confusion && e.confusion.length > 0) {
-    const c = e.confusion;
-    const head = `<tr><th>true \\ predicted</th>${c.map((_, j) => `<th>${escapeXml(names(j))}</th>`).join("")}</tr>`;
-    const body = c
-      .map((row, i) => {
-        const total = row.reduce((a, b) => a + b, 0);
-        const cells = row.map((v) => {
-          // Shade by the share of the true class's images, so rare classes are as readable as common ones.
-          const share = total > 0 ? v / total : 0;
-          return `<td class="num" style="background: rgba(31, 119, 180, ${share.toFixed(3)}); color: ${share > 0.55 ? "#fff" : "#000"}">${v}</td>`;
-        });
-        return `<tr><th>${escapeXml(names(i))}</th>${cells.join("")}</tr>`;
-      })
-      .join("");
-    parts.push(`<h4>Confusion matrix</h4><p class="note">Rows are the true classes, columns the predicted ones; shading is the share of each row.</p><table class="confusion">${head}${body}</table>`);
-  }
+  if (e.confusion && e.confusion.length > 0) parts.push(e.confusion.length <= FULL_MATRIX_CLASSES ? confusionMatrixHtml(e.confusion, names) : confusedPairsHtml(e.confusion, names));
   return parts.join("\n");
 }
 

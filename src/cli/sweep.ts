@@ -7,6 +7,7 @@ import { ReportedFailure } from "./load.js";
 import { checkFiles, overridesFrom, printDiagnostics, type Workspace } from "./workspace.js";
 import { writeAtomically } from "./compile.js";
 import { duration, si } from "./explain.js";
+import { findDeviceProfile } from "../compile/device-profiles.js";
 import { err, out } from "./io.js";
 import { canonicalPretty } from "../compile/hash.js";
 import { countBySeverity, sortDiagnostics } from "../diagnostics/make.js";
@@ -90,7 +91,7 @@ export const sweepCommand: Command = {
     if (emit) {
       const output = flag(args, "output");
       if (!output) throw new UsageError("--emit slurm needs -o DIR, the folder for the script and the trials' files");
-      return emitSlurmFiles(plan, file, resolve(output), { parallel: parallel ?? plan.settings.parallel, backend: backend ?? "auto", steps: steps ?? null, texts: ws.texts, argv });
+      return emitSlurmFiles(plan, file, resolve(output), { parallel: parallel ?? plan.settings.parallel, backend: backend ?? "auto", steps: steps ?? null, texts: ws.texts, argv, known: diagnostics });
     }
 
     const vissl = plan.unique.find((t) => t.ir!.target === "vissl");
@@ -166,7 +167,10 @@ export function dryRunText(plan: SweepPlan, file: string, steps?: number, parall
   const wall = parallel > 1 && plan.unique.length > 1 ? `; about ${duration(seconds / Math.min(parallel, plan.unique.length))} with ${parallel} at a time` : "";
   const unknownText = unknown ? ` (+${unknown} trial${unknown === 1 ? "" : "s"} whose length is known only at run time)` : "";
   L.push("", `${counts}. Estimated time: ${duration(seconds)} in all${steps !== undefined ? ` at --steps ${steps}` : ""}${unknownText}${wall}.`);
-  if (plan.dirName) L.push(`Runs go to sweeps/${plan.dirName}/ (\`seerc sweep ${file}\`).`);
+  const devices = [...new Set(plan.unique.map((t) => `${t.ir!.train.devices} x ${findDeviceProfile(t.ir!.train.device)?.name ?? t.ir!.train.device}`))];
+  if (devices.length === 1) L.push(`(cost model of ${devices[0]} per trial)`);
+  if (plan.dirName && plan.unique.some((t) => t.ir!.target === "vissl")) L.push(`These trials target VISSL: \`seerc sweep ${file} --emit slurm -o DIR\` writes a SLURM array job for them.`);
+  else if (plan.dirName) L.push(`Run them with \`seerc sweep ${file}\` (into sweeps/${plan.dirName}/).`);
   return L.join("\n");
 }
 
@@ -197,10 +201,11 @@ async function emitSlurmFiles(
   plan: SweepPlan,
   file: string,
   outDir: string,
-  o: { parallel: number; backend: string; steps: number | null; texts: ReadonlyMap<string, string>; argv: string[] },
+  o: { parallel: number; backend: string; steps: number | null; texts: ReadonlyMap<string, string>; argv: string[]; known: readonly Diagnostic[] },
 ): Promise<number> {
   const { emitSlurm } = await import("../sweep/slurm.js");
-  const emitted = emitSlurm(plan, { outDir, invocation: `seerc sweep ${o.argv.join(" ")}`, parallel: o.parallel, backend: o.backend, steps: o.steps });
+  const scriptPath = shownPath(join(outDir, `${plan.name}.sbatch`));
+  const emitted = emitSlurm(plan, { outDir, invocation: `seerc sweep ${o.argv.join(" ")}`, parallel: o.parallel, backend: o.backend, steps: o.steps, scriptPath, known: o.known });
   if (emitted.diagnostics.length > 0) printDiagnostics(emitted.diagnostics, o.texts, "text", 1, "stderr");
   if (countBySeverity(emitted.diagnostics).errors > 0) {
     err("nothing written: VISSL cannot run these trials as written");
@@ -208,8 +213,7 @@ async function emitSlurmFiles(
   }
   for (const note of emitted.notes) err(`note: ${note}`);
   for (const f of emitted.files) writeAtomically(join(outDir, f.name), f.text);
-  const script = join(outDir, `${plan.name}.sbatch`);
-  out(`wrote ${relative(process.cwd(), script) || script}: ${emitted.tasks.length} array task${emitted.tasks.length === 1 ? "" : "s"} for ${plan.trials.length} trial${plan.trials.length === 1 ? "" : "s"} of ${file}, plus their IR files under ${relative(process.cwd(), join(outDir, "trials")) || "trials"}/`);
+  out(`wrote ${scriptPath}: ${emitted.tasks.length} array task${emitted.tasks.length === 1 ? "" : "s"} for ${plan.trials.length} trial${plan.trials.length === 1 ? "" : "s"} of ${file}, plus their IR files under ${shownPath(join(outDir, "trials"))}/`);
   return 0;
 }
 
@@ -224,12 +228,12 @@ async function runSweepHere(plan: SweepPlan, file: string, args: ParsedArgs, o: 
 
   if (state && !resume) {
     const c = countByStatus(state);
-    throw new UsageError(`${relative(process.cwd(), dir)} already holds this sweep (${c.completed} of ${state.trials.length} trials completed); continue it with \`--resume\`, or delete the folder to start over`);
+    throw new UsageError(`${shownPath(dir)} already holds this sweep (${c.completed} of ${state.trials.length} trials completed); continue it with \`--resume\`, or delete the folder to start over`);
   }
   if (state) {
     if (state.hash !== plan.hash) throw new UsageError(`${dir}/state.json belongs to a different sweep (hash ${state.hash.slice(0, 12)}, this one is ${plan.hash!.slice(0, 12)})`);
     if (state.status === "running" && state.host === hostname() && processAlive(state.pid)) {
-      throw new UsageError(`the sweep in ${relative(process.cwd(), dir)} is still running (process ${state.pid}); stop it first (Ctrl-C, or kill -INT ${state.pid})`);
+      throw new UsageError(`the sweep in ${shownPath(dir)} is still running (process ${state.pid}); stop it first (Ctrl-C, or kill -INT ${state.pid})`);
     }
     const { live } = settleForResume(dir, state);
     if (live.length > 0) {
@@ -292,7 +296,7 @@ async function runSweepHere(plan: SweepPlan, file: string, args: ParsedArgs, o: 
   });
   if (presentation === "ink") {
     const { startSweepView, SweepViewModel } = await import("../sweep/ui.js");
-    view = startSweepView({ model: new SweepViewModel(state, relative(process.cwd(), dir) || dir), onInterrupt: () => runner.stop() });
+    view = startSweepView({ model: new SweepViewModel(state, shownPath(dir)), onInterrupt: () => runner.stop() });
   }
   const onSignal = () => runner.stop();
   process.on("SIGINT", onSignal);
@@ -310,9 +314,15 @@ async function runSweepHere(plan: SweepPlan, file: string, args: ParsedArgs, o: 
     if (view && ended) plain.handle(ended);
     out("");
     out(summaryTable(state));
-    out(`\nresults: ${relative(process.cwd(), join(dir, "results.csv"))} · state: ${relative(process.cwd(), join(dir, "state.json"))}`);
+    out(`\nresults: ${shownPath(join(dir, "results.csv"))} · state: ${shownPath(join(dir, "state.json"))}`);
   }
   return status === "completed" ? 0 : status === "failed" ? 1 : 130;
+}
+
+/** Relative to the working folder when inside it, absolute otherwise. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === "" || rel.startsWith("..") ? path : rel;
 }
 
 function readStateOrFail(dir: string): SweepState {

@@ -19,9 +19,9 @@ export function overridesFrom(values: readonly string[]): Override[] {
   return values.map((text, i) => ({ text, file: `<-s #${i + 1}>` }));
 }
 
-/** Loads files and checks every declaration in them (experiments, sweeps, presets). */
-export function checkFiles(files: readonly string[], options: CheckOptions = {}): Workspace {
-  const program = loadProgram(files);
+/** Loads files (from `overlay` where it has them, else the disk) and checks every declaration in them (experiments, sweeps, presets). */
+export function checkFiles(files: readonly string[], options: CheckOptions & { overlay?: ReadonlyMap<string, string> } = {}): Workspace {
+  const program = loadProgram(files, { overlay: options.overlay });
   const diagnostics = [...program.diagnostics];
   const experiments: ExperimentResult[] = [];
   const sweeps: SweepResult[] = [];

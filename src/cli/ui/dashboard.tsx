@@ -268,28 +268,29 @@ function Warnings({ model, width }: { model: DashboardModel; width: number }) {
 
 function Footer({ model, control, interrupts, width }: { model: DashboardModel; control: RunControl; interrupts: number; width: number }) {
   const end = model.end;
-  if (end) {
-    const colour = end.status === "completed" ? "green" : end.status === "stopped" ? "yellow" : "red";
-    const text = `run ${end.status} after ${formatCount(end.steps)} steps in ${formatClock(end.wallSeconds)}${end.finalLoss !== null ? `, final loss ${end.finalLoss.toFixed(4)}` : ""}${end.reason ? ` — ${end.reason}` : ""}`;
-    return (
-      <Box flexDirection="column">
-        <Rule title="done" width={width} />
-        <Text color={colour} bold wrap="wrap">{text}</Text>
-      </Box>
-    );
-  }
+  const evaluating = model.evaluations.some((e) => e.metrics === null);
   const state = control.stopRequested
     ? interrupts > 0
       ? "stopping after this step (a checkpoint is written); Ctrl-C again aborts at once"
       : "stopping after this step (a checkpoint is written)…"
-    : control.checkpointRequested
+    : control.checkpointRequested && !end
       ? "checkpoint requested: written after this step…"
       : null;
+  const keys = end ? ["q stop the evaluation", "Ctrl-C twice: abort"] : ["q stop (checkpoint first)", "c checkpoint", "Ctrl-C twice: abort"];
+  const endLine = end
+    ? `run ${end.status} after ${formatCount(end.steps)} steps in ${formatClock(end.wallSeconds)}${end.finalLoss !== null ? `, final loss ${end.finalLoss.toFixed(4)}` : ""}${end.reason ? ` — ${end.reason}` : ""}`
+    : null;
+  const endColour = end?.status === "completed" ? "green" : end?.status === "stopped" ? "yellow" : "red";
   return (
     <Box flexDirection="column">
-      <Rule title="keys" width={width} />
-      {state ? <Text color="yellow" wrap="wrap">{state}</Text> : null}
-      <Text dimColor wrap="truncate-end">{fitPieces(["q stop (checkpoint first)", "c checkpoint", "Ctrl-C twice: abort"], width, " · ")}</Text>
+      <Rule title={end ? "done" : "keys"} width={width} />
+      {endLine ? (
+        <Text color={endColour} bold wrap="wrap">
+          {endLine}
+        </Text>
+      ) : null}
+      {state && (!end || evaluating) ? <Text color="yellow" wrap="wrap">{state}</Text> : null}
+      {!end || evaluating ? <Text dimColor wrap="truncate-end">{fitPieces(keys, width, " · ")}</Text> : null}
     </Box>
   );
 }
@@ -321,7 +322,8 @@ export function DashboardApp(props: DashboardAppProps) {
       }
       if (changed) props.onControlChange?.();
     },
-    { isActive: isRawModeSupported === true && props.model.end === null },
+    // Still listening after run_end: evaluation follows training and `q` stops it too.
+    { isActive: isRawModeSupported === true },
   );
   return <Dashboard {...props} />;
 }

@@ -39,9 +39,11 @@ export function formatLearningRate(lr: number): string {
   return lr.toPrecision(3);
 }
 
-/** Evaluation metrics: accuracies ("top1", "acc") as percentages, everything else with four digits. */
+/** Evaluation metrics: accuracies ("top1", "acc") as percentages, counts as counts, the rest to four digits. */
 export function formatMetric(name: string, value: number): string {
-  return /top|acc/i.test(name) ? `${(value * 100).toFixed(2)}%` : value.toPrecision(4);
+  if (/top|acc/i.test(name)) return `${(value * 100).toFixed(2)}%`;
+  if (Number.isInteger(value)) return formatCount(value);
+  return String(Number(value.toPrecision(4)));
 }
 
 /** Joins as many pieces as fit in `width` (the first always kept, then in order of priority). */
