@@ -5,6 +5,8 @@
 // run is the one least disturbed by other load.
 // With --json: one JSON object a line per (recipe, workers):
 //   { recipe, workers, seerc_images_per_s, torchvision_images_per_s, ratio }
+// plus seerc_cpu_ms_per_image and torchvision_cpu_ms_per_image: CPU time (all threads / all worker
+// processes) per image, which other load on a shared machine barely moves, unlike images/s.
 // (torchvision figures are null, with a note on stderr, when /usr/bin/python3 cannot import torch + torchvision).
 
 import { execFile } from "node:child_process";
@@ -68,19 +70,33 @@ async function ensureImages(count: number): Promise<{ dir: string; files: string
   return { dir, files };
 }
 
-async function seercThroughput(dir: string, augment: AugmentSpec, batchSize: number, batches: number, workers: number): Promise<number> {
+function warmupBatches(workers: number): number {
+  return 1 + 2 * workers;
+}
+
+interface Measure {
+  imagesPerSecond: number;
+  cpuMsPerImage: number;
+}
+
+async function seercThroughput(dir: string, augment: AugmentSpec, batchSize: number, batches: number, workers: number): Promise<Measure> {
   const source = await openSource({ kind: "folder", path: dir });
-  const stream = createBatchStream({ source, augment, batchSize, seed: 1, workers, prefetch: 2 });
-  await stream.next(); // worker start-up, not timed (as on the torchvision side)
+  // Same queue depth as torchvision's DataLoader (prefetch_factor 2 per worker); start-up and filling the
+  // queue are not timed, so the queue is full at both ends of the timed window.
+  const prefetch = 2 * workers;
+  const stream = createBatchStream({ source, augment, batchSize, seed: 1, workers, prefetch });
+  for (let b = 0; b < warmupBatches(workers); b++) await stream.next();
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   let images = 0;
   for (let b = 0; b < batches; b++) {
     const { value } = await stream.next();
     images += value!.size;
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
   await stream.close();
-  return images / seconds;
+  return { imagesPerSecond: images / seconds, cpuMsPerImage: (cpu.user + cpu.system) / 1000 / images };
 }
 
 async function torchvisionAvailable(): Promise<string | null> {
@@ -93,15 +109,16 @@ async function torchvisionAvailable(): Promise<string | null> {
   }
 }
 
-async function torchvisionThroughput(filesList: string, augment: AugmentSpec, batchSize: number, batches: number, workers: number): Promise<number> {
+async function torchvisionThroughput(filesList: string, augment: AugmentSpec, batchSize: number, batches: number, workers: number): Promise<Measure> {
   const script = new URL("./torchvision_data.py", import.meta.url).pathname;
   const { stdout } = await execFileAsync(
     PYTHON,
-    [script, "--files", filesList, "--recipe", JSON.stringify(augment), "--workers", String(workers), "--batch-size", String(batchSize), "--batches", String(batches)],
+    [script, "--files", filesList, "--recipe", JSON.stringify(augment), "--workers", String(workers), "--batch-size", String(batchSize), "--batches", String(batches), "--warmup", String(warmupBatches(workers))],
     { maxBuffer: 1 << 20, env: { ...process.env, OMP_NUM_THREADS: "1" } },
   );
   const line = stdout.trim().split("\n").pop()!;
-  return (JSON.parse(line) as { images_per_s: number }).images_per_s;
+  const result = JSON.parse(line) as { images_per_s: number; cpu_ms_per_image: number };
+  return { imagesPerSecond: result.images_per_s, cpuMsPerImage: result.cpu_ms_per_image };
 }
 
 async function main(): Promise<void> {
@@ -113,27 +130,39 @@ async function main(): Promise<void> {
   if (missingTorch) process.stderr.write(`note: torchvision comparison skipped: ${missingTorch}\n`);
   if (!args.json) {
     console.log(`data pipeline: ${files.length} JPEGs 500x375 in ${dir}`);
-    console.log("recipe               workers  seerc img/s  torchvision img/s  ratio");
+    console.log("recipe               workers  seerc img/s  torchvision img/s  ratio  CPU ms/img (seerc / torchvision)");
   }
   for (const name of args.recipes) {
     const recipe = RECIPES[name];
     if (!recipe) throw new Error(`unknown recipe ${name} (known: ${Object.keys(RECIPES).join(", ")})`);
-    // Roughly one pass over the files after the untimed first batch.
-    const batches = args.batches > 0 ? args.batches : Math.max(2, Math.floor(files.length / recipe.batchSize) - 1);
+    // At least 16 timed batches (passes repeat over the files), so the timed window dwarfs the queues.
+    const batches = args.batches > 0 ? args.batches : Math.max(16, Math.floor(files.length / recipe.batchSize));
     for (const workers of args.workers) {
-      let seerc = 0;
-      let torchvision: number | null = missingTorch ? null : 0;
+      let seerc: Measure = { imagesPerSecond: 0, cpuMsPerImage: Infinity };
+      let torchvision: Measure | null = missingTorch ? null : { imagesPerSecond: 0, cpuMsPerImage: Infinity };
+      const best = (a: Measure, b: Measure): Measure => ({ imagesPerSecond: Math.max(a.imagesPerSecond, b.imagesPerSecond), cpuMsPerImage: Math.min(a.cpuMsPerImage, b.cpuMsPerImage) });
       for (let r = 0; r < args.repeat; r++) {
-        seerc = Math.max(seerc, await seercThroughput(dir, recipe.augment, recipe.batchSize, batches, workers));
-        if (torchvision !== null) torchvision = Math.max(torchvision, await torchvisionThroughput(filesList, recipe.augment, recipe.batchSize, batches, workers));
+        seerc = best(seerc, await seercThroughput(dir, recipe.augment, recipe.batchSize, batches, workers));
+        if (torchvision) torchvision = best(torchvision, await torchvisionThroughput(filesList, recipe.augment, recipe.batchSize, batches, workers));
       }
-      const ratio = torchvision ? seerc / torchvision : null;
+      const ratio = torchvision ? seerc.imagesPerSecond / torchvision.imagesPerSecond : null;
       if (args.json) {
-        console.log(JSON.stringify({ recipe: name, workers, seerc_images_per_s: seerc, torchvision_images_per_s: torchvision, ratio }));
+        console.log(
+          JSON.stringify({
+            recipe: name,
+            workers,
+            seerc_images_per_s: seerc.imagesPerSecond,
+            torchvision_images_per_s: torchvision?.imagesPerSecond ?? null,
+            ratio,
+            seerc_cpu_ms_per_image: seerc.cpuMsPerImage,
+            torchvision_cpu_ms_per_image: torchvision?.cpuMsPerImage ?? null,
+          }),
+        );
       } else {
-        const tv = torchvision === null ? "n/a" : torchvision.toFixed(1);
+        const tv = torchvision === null ? "n/a" : torchvision.imagesPerSecond.toFixed(1);
         const r = ratio === null ? "n/a" : `${ratio.toFixed(2)}x`;
-        console.log(`${recipe.label.padEnd(20)} ${String(workers).padStart(7)}  ${seerc.toFixed(1).padStart(11)}  ${tv.padStart(17)}  ${r.padStart(5)}`);
+        const cpu = `${seerc.cpuMsPerImage.toFixed(2)} / ${torchvision === null ? "n/a" : torchvision.cpuMsPerImage.toFixed(2)}`;
+        console.log(`${recipe.label.padEnd(20)} ${String(workers).padStart(7)}  ${seerc.imagesPerSecond.toFixed(1).padStart(11)}  ${tv.padStart(17)}  ${r.padStart(5)}  ${cpu.padStart(15)}`);
       }
     }
   }

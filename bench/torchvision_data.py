@@ -4,12 +4,15 @@ number of DataLoader worker processes, the way VISSL (SEER's code) builds it on 
 RandomResizedCrop -> RandomHorizontalFlip -> RandomApply(ColorJitter) -> RandomGrayscale ->
 PIL GaussianBlur (p, radius range) -> optional solarize -> ToTensor -> Normalize, per crop.
 
-usage: torchvision_data.py --files LIST --recipe JSON --workers N --batch-size B --batches K
-Prints one JSON object: {"images_per_s": ..., "images": ..., "seconds": ..., "torch": ..., "torchvision": ...}.
-The first batch (worker start-up) is not timed, as on the seerc side.
+usage: torchvision_data.py --files LIST --recipe JSON --workers N --batch-size B --batches K [--warmup W]
+Prints one JSON object: {"images_per_s", "images", "seconds", "cpu_ms_per_image", "torch", "torchvision"}
+(CPU time of this process and its worker processes, per image: a measure that other load barely moves).
+The first W batches (worker start-up, filling the prefetch queues) are not timed, as on the seerc side: the
+queues are then full at both ends of the timed window, so it holds exactly the work of K batches.
 """
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -79,6 +82,25 @@ class MultiCropFiles(torch.utils.data.Dataset):
         return [t(img) for t in self.transforms]
 
 
+def cpu_seconds_of_tree():
+    """CPU time (user + system) of this process and its direct children (the DataLoader workers)."""
+    me = os.getpid()
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        if pid == me or ppid == me:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", required=True)
@@ -86,6 +108,7 @@ def main():
     parser.add_argument("--workers", type=int, required=True)
     parser.add_argument("--batch-size", type=int, required=True)
     parser.add_argument("--batches", type=int, required=True)
+    parser.add_argument("--warmup", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(1)
     with open(args.files) as f:
@@ -96,26 +119,30 @@ def main():
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=args.batch_size, shuffle=True, num_workers=args.workers, drop_last=True, **options
     )
-    needed = args.batches + 1
+    warmup = max(1, args.warmup)
+    needed = args.batches + warmup
     seen = 0
     started = None
     images = 0
     while seen < needed:
         for batch in loader:
             seen += 1
-            if seen == 1:
+            if seen == warmup:
                 started = time.perf_counter()
-            else:
+                cpu_started = cpu_seconds_of_tree()
+            elif seen > warmup:
                 images += batch[0].shape[0]
             if seen >= needed:
                 break
     seconds = time.perf_counter() - started
+    cpu_seconds = cpu_seconds_of_tree() - cpu_started
     print(
         json.dumps(
             {
                 "images_per_s": images / seconds,
                 "images": images,
                 "seconds": seconds,
+                "cpu_ms_per_image": 1000 * cpu_seconds / images,
                 "torch": torch.__version__,
                 "torchvision": torchvision.__version__,
             }

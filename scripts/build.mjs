@@ -1,5 +1,6 @@
 // Build: tsc type-checks and emits dist/ (the runtime, its worker threads, everything), then esbuild
-// bundles the command line's front end (parser, checker, compiler, CLI) into dist/cli/seerc.mjs so that
+// bundles the command line's front end (parser, checker, compiler, CLI) into dist/cli/seerc.mjs (plus
+// lazily loaded chunks beside it) so that
 // `seerc check` starts from one file instead of resolving hundreds of modules. The runtime stays
 // outside the bundle (imported lazily from dist/runtime/), as do npm packages other than Chevrotain.
 import { execFileSync } from "node:child_process";
@@ -33,8 +34,13 @@ const keepOutside = {
 };
 
 await build({
-  entryPoints: [resolve(root, "src/cli/entry.ts")],
-  outfile: resolve(outDir, "seerc.mjs"),
+  entryPoints: { seerc: resolve(root, "src/cli/entry.ts") },
+  outdir: outDir,
+  outExtension: { ".js": ".mjs" },
+  // Code behind a dynamic import (the Ink dashboard, training) goes into its own chunk, so its
+  // packages load only when used; chunks sit beside the entry so the runtime's relative paths hold.
+  splitting: true,
+  chunkNames: "seerc-[name]-[hash]",
   bundle: true,
   platform: "node",
   format: "esm",

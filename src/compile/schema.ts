@@ -1,5 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import addFormatsModule from "ajv-formats";
+import { createRequire } from "node:module";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import { fieldSpec, DEVICE_PROFILE_NAMES, TARGETS, type FieldSpec } from "../check/registry.js";
 import { IR_VERSION } from "./ir.js";
 
@@ -218,10 +218,14 @@ export function irSchema(): Schema {
 
 let compiled: ValidateFunction | null = null;
 
+// ajv is loaded on first use: `seerc check` never validates an IR and should not pay for loading it.
+const loadPackage = createRequire(import.meta.url);
+
 function validator(): ValidateFunction {
   if (!compiled) {
+    const { Ajv } = loadPackage("ajv") as typeof import("ajv");
+    const addFormats = loadPackage("ajv-formats") as (a: InstanceType<typeof Ajv>) => unknown;
     const ajv = new Ajv({ allErrors: true, strict: true });
-    const addFormats = addFormatsModule as unknown as (a: Ajv) => Ajv;
     addFormats(ajv);
     compiled = ajv.compile(irSchema());
   }
