@@ -90,7 +90,24 @@ export function checkExperiment(program: Program, file: string, decl: A.Experime
       }
     }
   }
-  return { name: decl.name.name, file, decl, checked, derived, diagnostics: ctx.diagnostics, ir };
+  return { name: decl.name.name, file, decl, checked, derived, diagnostics: withoutSyntaxCascades(ctx.diagnostics, program, decl), ir };
+}
+
+/**
+ * The checker's reports that only follow from a syntax error: a statement the parser had to drop
+ * reads as a missing field, a recovered value as a wrong type. A report whose place overlaps a
+ * syntax error (for the experiment's own missing fields, anywhere in its body) is left out; the
+ * syntax error is what the user has to fix, and the IR is withheld anyway.
+ */
+function withoutSyntaxCascades(diagnostics: Diagnostic[], program: Program, decl: A.ExperimentDecl): Diagnostic[] {
+  const syntax = program.diagnostics.filter((d) => d.severity === "error" && d.span && d.span.file === decl.span.file).map((d) => d.span!);
+  if (syntax.length === 0) return diagnostics;
+  return diagnostics.filter((d) => {
+    if (!d.span || d.span.file !== decl.span.file) return true;
+    const place = d.span.start === decl.name.span.start && d.span.end === decl.name.span.end ? decl.span : d.span;
+    // Touching counts: "expected `}`, found the end of the file" sits just past the experiment's last token.
+    return !syntax.some((s) => s.start <= place.end && s.end >= place.start);
+  });
 }
 
 /**

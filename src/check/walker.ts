@@ -63,6 +63,8 @@ export function walkBlock(ctx: CheckContext, kind: string, entries: Entry[], irP
           hint: `${field.doc}`,
         });
         ctx.broken.add(path);
+        // Absent is null for every reader downstream (derivations test `=== null`).
+        out[field.name] = null;
       } else if (field.default !== undefined) {
         out[field.name] = defaultValue(ctx, field, path);
       } else {

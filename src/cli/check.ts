@@ -34,7 +34,7 @@ export const checkCommand: Command = {
       let errors = 0;
       shown = diagnostics.filter((d) => d.severity !== "error" || ++errors <= maxErrors);
     }
-    printDiagnostics(shown, ws.texts, format, ws.program.entries.length);
+    printDiagnostics(shown, ws.texts, format, ws.program.entries.length, "stdout", diagnostics);
     const { errors } = countBySeverity(diagnostics);
     if (format === "text" && shown.length < diagnostics.length) out(`(${diagnostics.length - shown.length} more not shown; raise --max-errors)`);
     return unreadable ? 2 : errors > 0 ? 1 : 0;

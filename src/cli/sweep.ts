@@ -13,7 +13,7 @@ import { canonicalPretty } from "../compile/hash.js";
 import { countBySeverity, sortDiagnostics } from "../diagnostics/make.js";
 import type { Diagnostic } from "../diagnostics/types.js";
 import type { SweepResult } from "../sweep/check.js";
-import { estimatedSeconds, planSweep, trialLabel, type SweepPlan } from "../sweep/plan.js";
+import { estimatedSeconds, planSweep, type SweepPlan } from "../sweep/plan.js";
 import {
   absolutePath,
   completedRunsElsewhere,
@@ -240,6 +240,10 @@ async function runSweepHere(plan: SweepPlan, file: string, args: ParsedArgs, o: 
       const list = live.map((l) => `trial ${l.index} (process ${l.pid})`).join(", ");
       throw new UsageError(`runs of an earlier sweep process are still going: ${list}; wait for them or stop them (kill -INT PID), then resume`);
     }
+    // The metric and fail_fast are not part of any IR: an edit to them keeps the sweep's directory, and takes effect now.
+    state.metric = plan.settings.metric;
+    state.options.fail_fast = plan.settings.fail_fast;
+    for (const t of state.trials) if (t.status === "completed" && t.run_dir) fillFromSummary(t, readRunSummary(absolutePath(dir, t.run_dir)), state.metric?.path ?? null);
   } else {
     state = newSweepState(plan, file, { backend: o.backend ?? "auto", steps: o.steps ?? null, parallel: o.parallel ?? plan.settings.parallel, fail_fast: plan.settings.fail_fast });
     if (resume) {

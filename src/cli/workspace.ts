@@ -60,7 +60,8 @@ function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
 
 export type OutputFormat = "text" | "json" | "github";
 
-export function printDiagnostics(diagnostics: readonly Diagnostic[], texts: ReadonlyMap<string, string>, format: OutputFormat, fileCount: number, stream: "stdout" | "stderr" = "stdout"): void {
+/** `counted` is what the summary line counts: all the diagnostics, when only some are shown (`--max-errors`). */
+export function printDiagnostics(diagnostics: readonly Diagnostic[], texts: ReadonlyMap<string, string>, format: OutputFormat, fileCount: number, stream: "stdout" | "stderr" = "stdout", counted: readonly Diagnostic[] = diagnostics): void {
   const cwd = process.cwd();
   const write = stream === "stdout" ? out : (t: string) => process.stderr.write(t.endsWith("\n") ? t : t + "\n");
   if (format === "json") {
@@ -69,11 +70,11 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], texts: Read
   }
   if (format === "github") {
     if (diagnostics.length > 0) write(renderGithub(diagnostics, cwd));
-    write(summaryLine(diagnostics, fileCount));
+    write(summaryLine(counted, fileCount));
     return;
   }
   if (diagnostics.length > 0) write(renderText(diagnostics, texts, { color: useColor(stream === "stdout" ? process.stdout : process.stderr), cwd }) + "\n");
-  write(summaryLine(diagnostics, fileCount));
+  write(summaryLine(counted, fileCount));
 }
 
 export function promoteWarnings(diagnostics: readonly Diagnostic[]): Diagnostic[] {

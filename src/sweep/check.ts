@@ -55,12 +55,14 @@ export function checkSweep(program: Program, file: string, decl: A.SweepDecl, op
   const settings = walkBlock(ctx, "sweep", entriesOf({ ...decl.body, statements: settingsStatements }, 0), "", decl.name.span) as unknown as SweepSettings;
   diagnostics.push(...ctx.diagnostics);
   result.settings = { ...settings, metric: settings.metric ?? null };
-  for (const s of decl.body.statements.filter((s) => s.op === "in")) {
+  const axisStatements = decl.body.statements.filter((s) => s.op === "in");
+  for (const s of axisStatements) {
     const axis = readAxis(s, diagnostics);
     if (axis) result.axes.push(axis);
   }
   if (result.axes.length === 0) {
-    diagnostics.push(diagnostic("SEER5005", "a sweep needs at least one axis `path in [values]`", decl.name.span));
+    // Axes that were written but are broken are already reported.
+    if (axisStatements.length === 0) diagnostics.push(diagnostic("SEER5005", "a sweep needs at least one axis `path in [values]`", decl.name.span));
     return result;
   }
   if (ctx.errorCount > 0 || diagnostics.some((d) => d.severity === "error")) return result;

@@ -44,7 +44,7 @@ export class PlainSweepLogger {
       case "trial_end": {
         const when = shortDuration(event.seconds);
         if (event.status === "completed") {
-          const metric = this.metricPath ? `${this.metricPath} ${formatNumber(event.metric)}, ` : "";
+          const metric = this.metricPath && this.metricPath !== "final_loss" ? `${this.metricPath} ${formatNumber(event.metric)}, ` : "";
           this.write(`trial ${event.index} completed in ${when}: ${metric}last loss ${formatNumber(event.finalLoss)} after ${event.steps ?? "?"} steps`);
         } else if (event.status === "stopped") {
           this.write(`trial ${event.index} stopped after ${when}${event.steps !== null ? ` at step ${event.steps}` : ""}; \`--resume\` continues it`);

@@ -51,11 +51,12 @@ function csvCell(value: string | number | null): string {
 }
 
 export function resultsCsv(state: SweepState): string {
-  const metricColumn = state.metric ? [state.metric.path] : [];
+  // A metric that is one of the standard columns is not repeated.
+  const metricColumn = state.metric && state.metric.path !== "final_loss" && state.metric.path !== "steps" ? [state.metric.path] : [];
   const header = ["trial", ...state.axes, "status", ...metricColumn, "final_loss", "steps", "ir_hash", "duplicate_of", "run_dir"];
   const lines = [header.map(csvCell).join(",")];
   for (const t of state.trials) {
-    const metric = state.metric ? [t.metric] : [];
+    const metric = metricColumn.length ? [t.metric] : [];
     lines.push([t.index, ...state.axes.map((a) => t.values[a] ?? ""), t.status, ...metric, t.final_loss, t.steps, t.hash, t.duplicate_of, t.run_dir].map(csvCell).join(","));
   }
   return lines.join("\n") + "\n";
@@ -68,8 +69,9 @@ function number(value: number | null): string {
 
 /** The ranked table: rank, trial, the axes' values, status, metric, final loss, steps. */
 export function summaryTable(state: SweepState): string {
-  const metricTitle = state.metric ? `${state.metric.path} (${state.metric.goal})` : null;
-  const header = ["rank", "trial", ...state.axes, "status", ...(metricTitle ? [metricTitle] : []), "final loss", "steps"];
+  const metricTitle = state.metric && state.metric.path !== "final_loss" ? `${state.metric.path} (${state.metric.goal})` : null;
+  const lossTitle = state.metric?.path === "final_loss" ? `final loss (${state.metric.goal})` : "final loss";
+  const header = ["rank", "trial", ...state.axes, "status", ...(metricTitle ? [metricTitle] : []), lossTitle, "steps"];
   const rows = resultRows(state).map((r) => [
     r.rank === null ? "" : String(r.rank),
     String(r.trial),

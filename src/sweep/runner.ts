@@ -134,9 +134,14 @@ export class SweepRunner {
     writeResults(this.o.dir, this.o.state);
   }
 
+  /**
+   * At least one worker thread per trial even when cores are short: with decoding in-process (0) the
+   * training loop never returns to the event loop between steps, so `seerc run` would not see the
+   * SIGTERM that stops it gracefully until the run ends.
+   */
   private workersPerTrial(): number {
     if (this.o.workers !== undefined && this.o.workers !== null) return this.o.workers;
-    return Math.max(0, Math.floor((availableParallelism() - this.o.parallel) / this.o.parallel));
+    return Math.max(1, Math.floor((availableParallelism() - this.o.parallel) / this.o.parallel));
   }
 
   private async launch(trial: TrialState): Promise<void> {

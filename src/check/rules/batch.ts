@@ -17,6 +17,8 @@ export const batch: Rule = ({ ctx, exp, derived, options }) => {
       ctx.report("SEER2005", `\`micro_batch = ${train.micro_batch}\` must divide the batch per device (${written.perDevice})`, ctx.spans.get("train.micro_batch"), {
         suggestions: divisors.filter((d) => Math.abs(d - train.micro_batch!) <= train.micro_batch!).slice(-3).map(String),
       });
+      // With no whole number of micro-batches there is no accumulation to describe.
+      return;
     } else if (train.micro_batch < written.perDevice) {
       ctx.report("SEER6006", `gradients are accumulated over ${written.perDevice / train.micro_batch} micro-batches of ${train.micro_batch}; Sinkhorn sees the whole batch, but BatchNorm statistics are computed per micro-batch`, ctx.spans.get("train.micro_batch"));
       return;

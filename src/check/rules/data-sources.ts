@@ -32,7 +32,8 @@ export const dataSources: Rule = ({ ctx, exp, options }) => {
   const data = exp.data;
   if (data?.source) {
     checkSource(ctx, data.source, "data.source", options.target, false);
-    if (data.source.kind === "synthetic" && data.images === null) {
+    // A written but broken `images` is already reported.
+    if (data.source.kind === "synthetic" && data.images === null && !ctx.isBroken("data.images")) {
       ctx.report("SEER2006", "`synthetic()` needs `images = N` in the data block: how many images to generate", ctx.spanOf("data.source"), { suggestions: ["images = 2048"] });
     }
   }

@@ -23,7 +23,8 @@ export const durations: Rule = ({ ctx, exp, derived }) => {
     }
     if (derived.totalSteps !== null && steps >= derived.totalSteps && path !== "train.checkpoint_every" && steps > 0) {
       const when = path === "loss.queue.start" ? `starts at step ${steps.toLocaleString("en-US")}` : `lasts ${steps.toLocaleString("en-US")} steps`;
-      ctx.report("SEER3008", `${what} ${when}, but the run has only ${derived.totalSteps.toLocaleString("en-US")} steps`, span);
+      const subject = path === "loss.queue.start" ? "the queue" : what;
+      ctx.report("SEER3008", `${subject} ${when}, but the run has only ${derived.totalSteps.toLocaleString("en-US")} steps`, span);
     }
     if (path === "train.checkpoint_every" && steps < 1) ctx.report("SEER2005", "the checkpoint interval must be at least one step", span);
   }

@@ -5,7 +5,9 @@ const FIELD_NAMES: Record<string, string> = { groupWidth: "group_width", groupWi
 /** SEER4001: the RegNet generator's preconditions (w0 a positive multiple of 8, wm > 1, …), reported at the offending field. */
 export const regnetParameters: Rule = ({ ctx, derived }) => {
   for (const p of derived.trunkProblems) {
-    const field = FIELD_NAMES[p.field] ?? p.field.replace(/\[\d+\]$/, "");
+    // `groupWidths[1]` names an entry of a list field: the field is `group_widths`.
+    const bare = p.field.replace(/\[\d+\]$/, "");
+    const field = FIELD_NAMES[bare] ?? bare;
     const span = ctx.spans.get(`trunk.${field}`) ?? ctx.spanOf("trunk");
     const preset = ctx.presets.get("trunk");
     ctx.report("SEER4001", `invalid RegNet parameters: ${p.message}`, span, preset ? { hint: `the trunk comes from preset \`${preset}\`` } : {});

@@ -1,8 +1,16 @@
 // Grouped 2-D convolution. tfjs has no `groups` argument; splitting the channels, convolving each
-// group and concatenating was measured as the fastest forward+backward on wasm for every group count
-// from 2 to 46 (a depthwise-multiplier formulation has a faster forward but a slow backward; masking
-// a dense filter costs `groups` times the work).
+// group and concatenating was measured as the fastest stock-op formulation on wasm for every group
+// count from 2 to 46 (a depthwise-multiplier formulation has a faster forward but a slow backward;
+// masking a dense filter costs `groups` times the work). Where the backend has this project's
+// grouped kernels (wasm), the same computation runs as one kernel per direction instead (see
+// wasm-grouped-conv.ts); elsewhere (cpu, native TensorFlow) as split → conv → concat.
 import * as tf from "@tensorflow/tfjs";
+import {
+  GROUPED_CONV2D,
+  GROUPED_CONV2D_BACKPROP_FILTER,
+  GROUPED_CONV2D_BACKPROP_INPUT,
+  type GroupedConvAttrs,
+} from "./wasm-grouped-conv.js";
 
 export type ConvPadding = "valid" | "same" | tf.backend_util.ExplicitPadding;
 
@@ -46,12 +54,38 @@ export function groupedConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, options: Grou
   const { strides, pad, groups } = options;
   checkGroups(x.shape[3], filter, groups);
   if (groups === 1) return tf.conv2d(x, filter, strides, pad) as tf.Tensor4D;
+  if (pad !== "same" && tf.getKernel(GROUPED_CONV2D, tf.getBackend()) !== undefined) {
+    return groupedConvKernelOp(x, filter, { strides, pad, groups });
+  }
   return tf.tidy(() => {
     const inputGroups = tf.split(x, groups, 3) as tf.Tensor4D[];
     const filterGroups = tf.split(filter, groups, 3) as tf.Tensor4D[];
     const outputs = inputGroups.map((xg, g) => tf.conv2d(xg, filterGroups[g], strides, pad));
     return tf.concat(outputs, 3) as tf.Tensor4D;
   });
+}
+
+/** The grouped convolution as one kernel per direction, with its gradient written out. */
+function groupedConvKernelOp(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  options: { strides: number; pad: "valid" | tf.backend_util.ExplicitPadding; groups: number },
+): tf.Tensor4D {
+  const attrs: GroupedConvAttrs = { ...options, inputShape: x.shape, filterShape: filter.shape };
+  const named = attrs as unknown as tf.NamedAttrMap;
+  const op = tf.customGrad((input, weights, save) => {
+    (save as tf.GradSaveFunc)([input as tf.Tensor, weights as tf.Tensor]);
+    const value = tf.engine().runKernel(GROUPED_CONV2D, { x: input as tf.Tensor, filter: weights as tf.Tensor }, named) as tf.Tensor4D;
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [savedInput, savedFilter] = saved;
+      return [
+        tf.engine().runKernel(GROUPED_CONV2D_BACKPROP_INPUT, { dy, filter: savedFilter }, named) as tf.Tensor,
+        tf.engine().runKernel(GROUPED_CONV2D_BACKPROP_FILTER, { x: savedInput, dy }, named) as tf.Tensor,
+      ];
+    };
+    return { value, gradFunc };
+  });
+  return op(x, filter) as tf.Tensor4D;
 }
 
 /**

@@ -330,8 +330,14 @@ export function trainStep(ir: ExperimentIR, model: SwavModel, optimizer: Optimiz
         tf.dispose(parts);
         return joined;
       });
-      const codeArgmax = tf.argMax(codes, 1).dataSync();
-      outcome = { loss: lossValue, prototypesUsed: new Set(codeArgmax).size, assignmentEntropy: 0, maxEntropy: Math.log(ir.loss.prototypes) };
+      // The same statistics swavLoss reports, over the whole global batch: distinct argmax prototypes and
+      // the entropy of the batch-mean code, averaged over the assigned crops.
+      const used = codesPerSlot.map((code) => new Set(tf.argMax(code, 1).dataSync()).size);
+      const entropies = codesPerSlot.map((code) => {
+        const meanCode = tf.mean(code, 0);
+        return -tf.sum(tf.mul(meanCode, tf.log(tf.maximum(meanCode, 1e-12)))).dataSync()[0];
+      });
+      outcome = { loss: lossValue, prototypesUsed: mean(used), assignmentEntropy: mean(entropies), maxEntropy: Math.log(ir.loss.prototypes) };
     }
     if (!Number.isFinite(lossValue)) throw new TrainingError("SEER7003", `the loss became ${lossValue} at step ${step + 1}${firstNonFinite(names, grads)}`);
     const used = names.map((n, i) => (grads[i] && !(prototypesFrozen && n === PROTOTYPES_WEIGHT) ? grads[i] : null));

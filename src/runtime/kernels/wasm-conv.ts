@@ -1,0 +1,166 @@
+// Convolution gradients on wasm, written as calls to the backend's fast stock kernels (XNNPACK
+// Conv2D and fully connected BatchMatMul) plus heap copies. Used by the Conv2DBackpropFilter and
+// Conv2DBackpropInput kernels that replace the stock ones, and per group by the grouped convolution.
+import * as tf from "@tensorflow/tfjs";
+import { dilateInto, im2colTransposed, subsample, transpose2d, type KernelCalls } from "./wasm-heap.js";
+
+type Padding = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+
+export function convGeometry(
+  xShape: number[],
+  filterShape: number[],
+  strides: [number, number] | number,
+  pad: Padding,
+  dimRoundingMode: "floor" | "round" | "ceil" | undefined,
+  dataFormat: string,
+): tf.backend_util.Conv2DInfo {
+  if (dataFormat !== "NHWC") {
+    throw new Error(`wasm training kernels support NHWC only (got ${dataFormat})`);
+  }
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+}
+
+/** Keeps the first `rows` rows and `cols` columns of an NHWC tensor (no-op when already that size). */
+function cropSpatial(calls: KernelCalls, x: tf.TensorInfo, rows: number, cols: number): tf.TensorInfo {
+  const [n, h, w, c] = x.shape;
+  if (rows === h && cols === w) return x;
+  return calls.run("Slice", { x }, { begin: [0, 0, 0, 0], size: [n, rows, cols, c] });
+}
+
+/** The fast (XNNPACK) matrix product a·b of 2-D heap tensors: stock BatchMatMul without transposes. */
+export function matMul2d(calls: KernelCalls, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+  const [m, k] = a.shape;
+  const n = b.shape[1];
+  const product3d = calls.run(
+    "BatchMatMul",
+    { a: calls.reshape(a, [1, m, k]), b: calls.reshape(b, [1, k, n]) },
+    { transposeA: false, transposeB: false },
+  );
+  return calls.reshape(product3d, [m, n]);
+}
+
+/** Input channels below which the weight gradient goes through im2col (measured on the stem, C = 3). */
+const IM2COL_MAX_CHANNELS = 4;
+
+/**
+ * dW[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, oh·s + kh − padTop, ow·s + kw − padLeft, ci] · dy[n,oh,ow,co].
+ *  - 1x1 without padding: a matrix product xᵀ·dy over the M = N·OH·OW pixels (x subsampled first
+ *    when strided), with x transposed by a cache-blocked copy.
+ *  - few input channels (the stem): the same product with the transposed im2col of x.
+ *  - otherwise: one forward convolution with x read as a batch of Ci images [Ci,H,W,N] and dy as a
+ *    stride-dilated filter [OH,OW,N,Co]; its output is [Ci,KH,KW,Co].
+ */
+export function conv2dBackpropFilter(
+  calls: KernelCalls,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  attrs: tf.Conv2DBackpropFilterAttrs,
+): tf.TensorInfo {
+  const info = convGeometry(x.shape, attrs.filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode, attrs.dataFormat);
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { outHeight: oh, outWidth: ow, inHeight: h, inWidth: w } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  const ci = x.shape[3];
+  const co = dy.shape[3];
+  const pixels = x.shape[0] * oh * ow;
+  if (kh === 1 && kw === 1 && top + bottom + left + right === 0) {
+    const used = sh === 1 && sw === 1 ? x : subsample(calls, x, sh, sw, oh, ow);
+    const xT = transpose2d(calls, used, pixels, ci);
+    return calls.reshape(matMul2d(calls, xT, calls.reshape(dy, [pixels, co])), [1, 1, ci, co]);
+  }
+  if (ci <= IM2COL_MAX_CHANNELS) {
+    const columns = im2colTransposed(calls, x, { kh, kw, strideH: sh, strideW: sw, padTop: top, padLeft: left, outH: oh, outW: ow });
+    return calls.reshape(matMul2d(calls, columns, calls.reshape(dy, [pixels, co])), [kh, kw, ci, co]);
+  }
+  // Rows past the last one any output reads are dropped; padding makes up the rest exactly.
+  const usedRows = Math.min(h, kh - 1 + (oh - 1) * sh + 1 - top);
+  const usedCols = Math.min(w, kw - 1 + (ow - 1) * sw + 1 - left);
+  const padBottom = kh + (oh - 1) * sh - usedRows - top;
+  const padRight = kw + (ow - 1) * sw - usedCols - left;
+  const xUsed = cropSpatial(calls, x, usedRows, usedCols);
+  const xAsBatchOfChannels = calls.transpose(xUsed, [3, 1, 2, 0]);
+  const dyAsFilter = calls.transpose(dy, [1, 2, 0, 3]);
+  const grad = calls.run(
+    "Conv2D",
+    { x: xAsBatchOfChannels, filter: dyAsFilter },
+    {
+      strides: [1, 1],
+      dilations: [sh, sw],
+      pad: [
+        [0, 0],
+        [top, padBottom],
+        [left, padRight],
+        [0, 0],
+      ],
+      dataFormat: "NHWC",
+    },
+  );
+  return calls.transpose(grad, [1, 2, 0, 3]);
+}
+
+/**
+ * dx = forward convolution of the zero-dilated dy with the spatially flipped, in/out-transposed
+ * filter, padded by (K − 1 − pad). For 1x1 filters without padding the convolution is done first on
+ * the small dy and the result spread out (zero-dilated) after, which skips multiplying the zeros.
+ */
+export function conv2dBackpropInput(
+  calls: KernelCalls,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  attrs: tf.Conv2DBackpropInputAttrs,
+): tf.TensorInfo {
+  const info = convGeometry(attrs.inputShape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode, attrs.dataFormat);
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { inHeight: h, inWidth: w } = info;
+  const { top, left, bottom, right } = info.padInfo;
+  const filterOutIn = calls.transpose(filter, [0, 1, 3, 2]);
+
+  if (kh === 1 && kw === 1 && top === 0 && left === 0 && bottom === 0 && right === 0) {
+    const small = calls.run(
+      "Conv2D",
+      { x: dy, filter: filterOutIn },
+      { strides: [1, 1], dilations: [1, 1], pad: "valid", dataFormat: "NHWC" },
+    );
+    if (sh === 1 && sw === 1 && small.shape[1] === h && small.shape[2] === w) return small;
+    return dilateInto(calls, small, sh, sw, h, w);
+  }
+
+  const flipped = calls.run("Reverse", { x: filterOutIn }, { dims: [0, 1] });
+  const padTop = kh - 1 - top;
+  const padLeft = kw - 1 - left;
+  if (padTop < 0 || padLeft < 0) {
+    throw new Error(`Conv2DBackpropInput: padding larger than the filter is not supported`);
+  }
+  // The dilated dy is cut (or zero-extended) to the rows the convolution needs for h output rows:
+  // rows(dilated) + padTop + padBottom − kh + 1 = h with padBottom ≥ 0.
+  const rowsWanted = Math.min(dy.shape[1] * sh, h + kh - 1 - padTop);
+  const colsWanted = Math.min(dy.shape[2] * sw, w + kw - 1 - padLeft);
+  const dilated = sh === 1 && sw === 1 && rowsWanted === dy.shape[1] && colsWanted === dy.shape[2]
+    ? dy
+    : dilateInto(calls, dy, sh, sw, rowsWanted, colsWanted);
+  const padBottom = h + kh - 1 - padTop - rowsWanted;
+  const padRight = w + kw - 1 - padLeft - colsWanted;
+  return calls.run(
+    "Conv2D",
+    { x: dilated, filter: flipped },
+    {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: [
+        [0, 0],
+        [padTop, padBottom],
+        [padLeft, padRight],
+        [0, 0],
+      ],
+      dataFormat: "NHWC",
+    },
+  );
+}
+
