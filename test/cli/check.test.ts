@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, it } from "node:test";
 import { execa } from "execa";
@@ -27,7 +27,10 @@ describe("seerc check", { concurrency: 2 }, () => {
   it("the repository's experiments and stdlib are clean (exit 0)", async () => {
     const r = await seerc("check", "experiments/", "stdlib/");
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.deepEqual(summaryOf(r.stdout), { errors: 0, warnings: 0, files: seerFiles("experiments") + seerFiles("stdlib") });
+    // experiments/fashion_mnist.seer reads Debian's dataset-fashion-mnist; where it is not installed the
+    // checker says so (a SEER7001 warning per reference), and that is the only warning allowed.
+    const missing = existsSync("/usr/share/datasets/fashion-mnist") ? 0 : (r.stdout.match(/warning SEER7001: `\/usr\/share\/datasets\/fashion-mnist`/g) ?? []).length;
+    assert.deepEqual(summaryOf(r.stdout), { errors: 0, warnings: missing, files: seerFiles("experiments") + seerFiles("stdlib") });
   });
 
   it("errors exit 1, shown with a code frame and counted in the summary", async () => {

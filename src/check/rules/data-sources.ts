@@ -23,11 +23,16 @@ function checkSource(ctx: CheckContext, source: WrittenSource, path: string, tar
   if (source.kind === "synthetic") return;
   const file = source.kind === "list" ? source.file : source.path;
   if (!existsSync(file)) {
-    ctx.report("SEER7001", `\`${source.written}\` does not exist (looked for ${file})`, span, { hint: "relative paths are relative to the .seer file's folder" });
+    // A warning, not an error: configs are often checked (in CI, on a laptop) where the data is not;
+    // `seerc run` stops before step one if the path is still missing then.
+    ctx.report("SEER7001", `\`${source.written}\` does not exist here (looked for ${file})`, span, {
+      severity: "warning",
+      hint: "relative paths are relative to the .seer file's folder; a run needs the data present",
+    });
   }
 }
 
-/** SEER7001: local data paths must exist for in-process runs; SEER2006: `synthetic()` needs its size; evaluations need labels. */
+/** SEER7001: local data paths should exist for in-process runs (a warning: the data may live elsewhere); SEER2006: `synthetic()` needs its size; evaluations need labels. */
 export const dataSources: Rule = ({ ctx, exp, options }) => {
   const data = exp.data;
   if (data?.source) {
