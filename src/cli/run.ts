@@ -13,6 +13,7 @@ import type { ExperimentIR } from "../compile/ir.js";
 import { diagnostic } from "../diagnostics/make.js";
 import { renderText } from "../diagnostics/render.js";
 import type { DiagnosticCode } from "../diagnostics/catalog.js";
+import { WASM_HEAP_LIMIT_BYTES } from "../check/rules/memory.js";
 
 export type Presentation = "auto" | "plain" | "json" | "quiet";
 
@@ -110,6 +111,12 @@ async function runExperiment(ir: ExperimentIR, o: RunExperimentOptions): Promise
       return 1;
     }
     throw e;
+  }
+  if (backend.name === "wasm" && ir.cost.activation_bytes_per_device > WASM_HEAP_LIMIT_BYTES) {
+    // The wasm heap stops near 3.8 GB and a failed allocation is not detected: refuse before step one.
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+    reportRuntimeError("SEER4011", `this run needs about ${gib(ir.cost.activation_bytes_per_device)} of memory; the wasm backend's heap stops near ${gib(WASM_HEAP_LIMIT_BYTES)}`, ir.train.activation_checkpointing ? "lower the batch (train.batch or train.micro_batch)" : "set `train.activation_checkpointing = true` or lower the batch (train.micro_batch)");
+    return 1;
   }
   const { verifyGradientKernels, MissingKernelsError } = await import("../runtime/backend.js");
   const { SWAV_MODEL_KERNELS } = await import("../runtime/model/index.js");

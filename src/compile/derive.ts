@@ -93,7 +93,8 @@ export function deriveAll(exp: CheckedExperiment): Derived {
       crops,
       head: { dims: headDims, batchNorm: exp.head?.batchnorm ?? false },
       prototypes: exp.loss.prototypes,
-      batchPerDevice: batch.perDevice,
+      // What is in memory at once: one micro-batch (the whole device batch unless accumulation is asked for).
+      batchPerDevice: microBatch ?? batch.perDevice,
       devices: batch.devices,
       precision: exp.train.precision ?? "fp32",
       activationCheckpointing: exp.train.activation_checkpointing ?? false,
