@@ -93,13 +93,13 @@ export function deriveAll(exp: CheckedExperiment): Derived {
       crops,
       head: { dims: headDims, batchNorm: exp.head?.batchnorm ?? false },
       prototypes: exp.loss.prototypes,
-      // What is in memory at once: one micro-batch (the whole device batch unless accumulation is asked for).
-      batchPerDevice: microBatch ?? batch.perDevice,
+      batchPerDevice: batch.perDevice,
       devices: batch.devices,
       precision: exp.train.precision ?? "fp32",
       activationCheckpointing: exp.train.activation_checkpointing ?? false,
     };
-    memory = estimateMemory(trainingSetup);
+    // What is in memory at once is one micro-batch (the whole device batch unless accumulation is asked for).
+    memory = estimateMemory({ ...trainingSetup, batchPerDevice: microBatch ?? batch.perDevice });
     if (profile) step = estimateStep(trainingSetup, profile);
   }
   return {
