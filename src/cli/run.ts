@@ -172,7 +172,13 @@ async function runExperiment(ir: ExperimentIR, o: RunExperimentOptions): Promise
     const result = await train({ ir, runDir, backend, emit, control, resume: Boolean(o.resumeDir), maxSteps: o.maxSteps, workers: o.workers });
     if (result.status === "completed" && o.evaluate && ir.evaluate.length > 0 && !control.stopRequested) {
       const { runEvaluations } = await import("../runtime/eval/index.js");
-      await runEvaluations({ ir, model: result.model, emit, workers: o.workers, control });
+      const evaluations = await runEvaluations({ ir, model: result.model, emit, workers: o.workers, control });
+      if (evaluations.failures.length > 0) {
+        for (const f of evaluations.failures) reportRuntimeError(f.error.code, f.error.message);
+        result.model.dispose();
+        recorder.finish("failed", evaluations.failures.map((f) => f.error.message).join("; "));
+        return 1;
+      }
     }
     result.model.dispose();
     recorder.finish(result.status);

@@ -140,7 +140,7 @@ export function lowerExperiment({ name, exp, derived, presets, sources }: LowerI
     optimizer: lowerOptimizer(need(exp.optimizer, "optimizer")),
     schedule: { written: schedule.written, written_pieces: stripSpans(schedule.pieces), pieces: derived.schedule?.pieces ?? [] },
     train: trainIR,
-    evaluate: exp.evaluate.map((e) => lowerEvaluation(e, seed)),
+    evaluate: exp.evaluate.map((e) => lowerEvaluation(e, seed, exp.data)),
     cost: costIR,
     sources,
   };
@@ -194,8 +194,13 @@ function evaluationImages(source: IR.SourceIR): number | null {
   return null;
 }
 
-function lowerEvaluation(e: CheckedEvaluation, seed: number): IR.EvaluationIR {
-  const source = lowerSource(e.data!, { include: null, exclude: null, split: "train", classes: null, image_size: null, images: null }, seed);
+/**
+ * `synthetic()` in an evaluation means the training data's synthetic images — same classes, size and
+ * seed — whose held-out split the protocols evaluate on.
+ */
+function lowerEvaluation(e: CheckedEvaluation, seed: number, trainingData: CheckedData | null): IR.EvaluationIR {
+  const fromTraining = e.data?.kind === "synthetic" && trainingData?.source?.kind === "synthetic" ? trainingData : null;
+  const source = lowerSource(e.data!, { include: null, exclude: null, split: "train", classes: fromTraining?.classes ?? null, image_size: fromTraining?.image_size ?? null, images: fromTraining?.images ?? null }, seed);
   const data: IR.DataIR = { source, images: evaluationImages(source), labelled: true, max_pixels: 100_000_000, workers: 0 };
   const epochs = e.epochs ?? null;
   const batch = e.batch ?? null;

@@ -75,7 +75,9 @@ export function checkSweep(program: Program, file: string, decl: A.SweepDecl, op
     }
   }
   const trials = strategy.kind === "grid" ? expandGrid(result.axes) : expandRandom(result.axes, strategy.trials, settings.seed);
-  const seen = new Map<string, string>();
+  // Problems the base experiment has on its own are the base's to report, not each trial's.
+  const keyOf = (d: Diagnostic) => `${d.code}|${d.span?.file}:${d.span?.start}|${d.message}`;
+  const seen = new Map<string, string>(checkExperiment(program, baseDef.file, baseDef.decl as A.ExperimentDecl, options).diagnostics.map((d) => [keyOf(d), d.message]));
   const hashes = new Map<string, number>();
   for (const trial of trials) {
     const extraEntries = trial.assignment.map((a) => ({ path: a.path, op: "=" as const, value: a.value, span: a.value.span, layer: OVERRIDE_LAYER - 1 }));
@@ -90,7 +92,7 @@ export function checkSweep(program: Program, file: string, decl: A.SweepDecl, op
             span: trial.assignment[0].axisSpan,
             related: d.span ? [{ span: d.span, message: "reported here in the base experiment" }, ...d.related] : d.related,
           };
-      const key = `${d.code}|${d.span?.file}:${d.span?.start}|${d.message}`;
+      const key = keyOf(d);
       if (seen.has(key)) continue;
       seen.set(key, anchored.message);
       diagnostics.push(anchored);

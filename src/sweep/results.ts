@@ -21,9 +21,15 @@ export interface ResultRow {
   run_dir: string | null;
 }
 
-/** Trials best first by the metric (by final loss, lowest first, when the sweep names none); ties and missing values keep trial order. */
+/** The number a trial is ranked by: its metric (its final loss when the sweep names none), once completed. */
+function rankValue(state: SweepState, t: TrialState): number | null {
+  if (t.status !== "completed") return null;
+  return state.metric ? t.metric : t.final_loss;
+}
+
+/** Completed trials best first by the metric (by final loss, lowest first, when the sweep names none); the rest after them, in trial order. */
 export function rankedTrials(state: SweepState): TrialState[] {
-  const value = (t: TrialState) => (state.metric ? t.metric : t.final_loss);
+  const value = (t: TrialState) => rankValue(state, t);
   const order = compareMetric(state.metric?.goal ?? "minimize");
   return [...state.trials].sort((a, b) => order(value(a), value(b)) || a.index - b.index);
 }
@@ -31,7 +37,7 @@ export function rankedTrials(state: SweepState): TrialState[] {
 export function resultRows(state: SweepState): ResultRow[] {
   let rank = 0;
   return rankedTrials(state).map((t) => ({
-    rank: (state.metric ? t.metric : t.final_loss) !== null && t.duplicate_of === null ? ++rank : null,
+    rank: rankValue(state, t) !== null && t.duplicate_of === null ? ++rank : null,
     trial: t.index,
     values: t.values,
     status: t.status,

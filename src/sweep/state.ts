@@ -167,13 +167,14 @@ export function processAlive(pid: number | null | undefined): boolean {
   }
 }
 
-/** Copies a finished run's numbers into the trial's entry. */
+/** Copies a run's numbers into the trial's entry. */
 export function fillFromSummary(trial: TrialState, summary: RunSummaryFields | null, metricPath: string | null): void {
   if (!summary) return;
   trial.final_loss = summary.final_loss ?? trial.final_loss;
   trial.steps = summary.steps ?? trial.steps;
   trial.total_steps = summary.total_steps ?? trial.total_steps;
-  trial.metric = metricPath ? readMetric(summary, metricPath) : null;
+  // A stopped run's numbers are progress, not results: only a completed run has a metric.
+  trial.metric = metricPath && summary.status === "completed" ? readMetric(summary, metricPath) : null;
 }
 
 /** Duplicates show their original's outcome (they share its run). */

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import * as tf from "@tensorflow/tfjs";
 import type { ExperimentIR } from "../../src/compile/ir.js";
 import { selectBackend } from "../../src/runtime/backend.js";
 import { createSwavModel, type SwavModel } from "../../src/runtime/model/index.js";
@@ -15,11 +16,13 @@ import {
   EvaluationError,
   extractFeatures,
   openEvaluationSplits,
+  encodeTorchSafetensors,
   PathListSource,
   runEvaluations,
+  torchvisionStateDict,
 } from "../../src/runtime/eval/index.js";
 import { writeImage } from "./data/fixtures.js";
-import { compileSeer, runCli, tempDir, tinySeer, writeModelCheckpoint, type CliResult } from "./eval-helpers.js";
+import { compileSeer, modelTensors, runCli, tempDir, tinySeer, writeModelCheckpoint, type CliResult } from "./eval-helpers.js";
 
 const EVALUATIONS = `  evaluate knn { data = synthetic(), k = 5, image_size = 32px }
   evaluate linear { data = synthetic(), epochs = 3, batch = 8, image_size = 32px }
@@ -46,8 +49,10 @@ describe("runEvaluations", () => {
   it("runs knn, linear, low-shot and fine-tuning and reports each as an eval_result", async () => {
     const events: RunEvent[] = [];
     const before = model.variables.get("trunk_output.block2.block2-1.f.b.0.weight")!.dataSync().slice();
+    const tensorsBefore = tf.memory().numTensors;
     const report = await runEvaluations({ ir, model, emit: (e) => events.push(e), workers: 0, maxTrainImages: 40, maxTestImages: 20 });
     assert.deepEqual(report.failures, []);
+    assert.equal(tf.memory().numTensors, tensorsBefore, "every tensor an evaluation makes is released");
     assert.deepEqual(report.outcomes.map((o) => o.protocol), ["knn", "linear", "lowshot", "finetune"]);
     const results = events.filter((e): e is Extract<RunEvent, { type: "eval_result" }> => e.type === "eval_result");
     assert.deepEqual(results.map((r) => r.protocol), ["knn", "linear", "lowshot", "finetune"]);
@@ -209,3 +214,47 @@ describe("seerc eval and seerc embed", () => {
     assert.ok(!existsSync(join(work.dir, "emb.safetensors.paths.txt")));
   });
 });
+
+describe("torchvision state dict (without PyTorch)", () => {
+  it("round-trips every trunk tensor through the safetensors bytes, in PyTorch layout, with int64 num_batches_tracked", () => {
+    const tensors = modelTensors(model);
+    const state = torchvisionStateDict(modelSpecOf(ir).trunk, tensors, { numBatchesTracked: 42, label: "test" });
+    const bytes = encodeTorchSafetensors(state, { format: "pt" });
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString("utf8"));
+    const data = bytes.subarray(8 + headerLength);
+    assert.equal(header.__metadata__.format, "pt");
+    const trunkNames = [...tensors.keys()].filter((n) => n.startsWith("stem.") || n.startsWith("trunk_output."));
+    const batchNorms = trunkNames.filter((n) => n.endsWith(".running_mean")).map((n) => n.slice(0, -".running_mean".length));
+    assert.deepEqual(Object.keys(header).filter((k) => k !== "__metadata__").sort(), [...trunkNames, ...batchNorms.map((b) => `${b}.num_batches_tracked`)].sort());
+    for (const b of batchNorms) {
+      const e = header[`${b}.num_batches_tracked`];
+      assert.deepEqual([e.dtype, e.shape], ["I64", []]);
+      assert.equal(data.readBigInt64LE(e.data_offsets[0]), 42n);
+    }
+    for (const name of trunkNames) {
+      const e = header[name];
+      const t = tensors.get(name)!;
+      const stored = new Float32Array(data.buffer.slice(data.byteOffset + e.data_offsets[0], data.byteOffset + e.data_offsets[1]));
+      if (t.shape.length === 4) {
+        const [kh, kw, cin, cout] = t.shape;
+        assert.deepEqual(e.shape, [cout, cin, kh, kw], name);
+        // Element [o, i, y, x] of PyTorch's layout is element [y, x, i, o] here.
+        for (const [o, i, y, x] of [[0, 0, 0, 0], [cout - 1, cin - 1, kh - 1, kw - 1], [cout >> 1, cin >> 1, kh >> 1, kw >> 1]]) {
+          assert.equal(stored[((o * cin + i) * kh + y) * kw + x], (t.data as Float32Array)[((y * kw + x) * cin + i) * cout + o], name);
+        }
+      } else {
+        assert.deepEqual(Array.from(stored), Array.from(t.data), name);
+      }
+    }
+  });
+
+  it("refuses a checkpoint of another trunk with SEER7008", () => {
+    const wider = compileSeer(tinySeer({ name: "wider2", widths: [16, 48] }), work.dir, "wider2.seer");
+    assert.throws(
+      () => torchvisionStateDict(modelSpecOf(wider).trunk, modelTensors(model), { numBatchesTracked: 0, label: "ckpt" }),
+      (e: unknown) => e instanceof EvaluationError && e.code === "SEER7008" && /ckpt does not hold the experiment's trunk/.test(e.message),
+    );
+  });
+});
+

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,7 +46,8 @@ export function ndjson<T = Record<string, unknown>>(text: string): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
-/** Events of one run directory (events.jsonl), as `seerc run` wrote them. */
-export function runEvents(runDir: string): Array<{ type: string; status?: string; step?: number; startStep?: number; resumedFrom?: string | null }> {
-  return ndjson(readFileSync(join(runDir, "events.jsonl"), "utf8"));
+/** Events of one run directory (events.jsonl), as `seerc run` wrote them; none when the run was killed before its first event. */
+export function runEvents(runDir: string): Array<{ type: string; status?: string; step?: number; steps?: number; startStep?: number; resumedFrom?: string | null }> {
+  const path = join(runDir, "events.jsonl");
+  return existsSync(path) ? ndjson(readFileSync(path, "utf8")) : [];
 }

@@ -125,6 +125,10 @@ test("results are ranked by the metric's goal, trials without a value last; the 
   assert.match(table[2], /^\s+3\s+3\s+0\.30\s+= trial 2\s+0\.7500/);
   assert.match(table[4], /^\s+1\s+2\s+0\.2\s+failed\s+-\s+-\s+-$/);
 
+  // Without a metric, completed trials rank by final loss; a stopped run's loss is progress, not a result.
+  const byLoss = state([trial(0, { seed: "1" }, { status: "completed", final_loss: 3 }), trial(1, { seed: "2" }, { status: "stopped", final_loss: 0.5 }), trial(2, { seed: "3" }, { status: "completed", final_loss: 2 })], null);
+  assert.deepEqual(rankedTrials(byLoss).map((t) => t.index), [2, 0, 1]);
+
   const quoted = state([trial(0, { seed: "1", "optimizer.lr": 'choice("a,b")' })], null);
   const csv = resultsCsv(quoted).split("\n");
   assert.equal(csv[0], "trial,seed,optimizer.lr,status,final_loss,steps,ir_hash,duplicate_of,run_dir");

@@ -66,8 +66,8 @@ export async function fineTune(model: SwavModel, train: ImageSource, test: Image
   const init = new Float32Array(width * classes);
   const random = new SeededRandom(options.seed, "fc.weight");
   for (let i = 0; i < init.length; i++) init[i] = random.normal() * WEIGHT_INIT_STD;
-  const fcWeight = tf.variable(tf.tensor2d(init, [width, classes]), true, `finetune_${id}/fc.weight`);
-  const fcBias = tf.variable(tf.zeros([classes]), true, `finetune_${id}/fc.bias`);
+  const fcWeight = tf.tidy(() => tf.variable(tf.tensor2d(init, [width, classes]), true, `finetune_${id}/fc.weight`));
+  const fcBias = tf.tidy(() => tf.variable(tf.zeros([classes]), true, `finetune_${id}/fc.bias`));
   const variables = trunkVariables(tuned);
   variables.set("fc.weight", fcWeight);
   variables.set("fc.bias", fcBias);

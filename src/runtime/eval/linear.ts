@@ -98,8 +98,9 @@ export function trainLinearClassifier(train: { features: Float32Array; labels: I
   const init = new Float32Array(dim * classes);
   const random = new SeededRandom(options.seed, "classifier.weight");
   for (let i = 0; i < init.length; i++) init[i] = random.normal() * WEIGHT_INIT_STD;
-  const weight = tf.variable(tf.tensor2d(init, [dim, classes]), true, `linear_probe_${id}/weight`);
-  const bias = tf.variable(tf.zeros([classes]), true, `linear_probe_${id}/bias`);
+  // The initial values are temporaries of the tidy; the variables keep their own copies.
+  const weight = tf.tidy(() => tf.variable(tf.tensor2d(init, [dim, classes]), true, `linear_probe_${id}/weight`));
+  const bias = tf.tidy(() => tf.variable(tf.zeros([classes]), true, `linear_probe_${id}/bias`));
   const variables = new Map<string, tf.Variable>([
     ["classifier.weight", weight],
     ["classifier.bias", bias],
