@@ -63,6 +63,23 @@ const probability: FieldType = { type: "probability" };
 const positive: FieldType = { type: "number", min: 0, exclusiveMin: true };
 const nonNegative: FieldType = { type: "number", min: 0 };
 
+/** The five numbers a RegNet is generated from, and the rounding convention that turns them into stages. */
+const REGNET_GENERATOR_FIELDS: FieldSpec[] = [
+  { name: "w0", doc: "Initial width; a positive multiple of 8.", type: { type: "int", min: 1 }, required: true },
+  { name: "wa", doc: "Width slope (per block).", type: nonNegative, required: true },
+  { name: "wm", doc: "Width multiplier between stages; > 1.", type: { type: "number", min: 1, exclusiveMin: true }, required: true },
+  { name: "group_width", doc: "Channels per group of the 3x3 convolutions.", type: { type: "int", min: 1 }, required: true },
+  { name: "depth", doc: "Total number of blocks.", type: { type: "int", min: 1, max: 200 }, required: true },
+];
+
+/** Block settings every RegNet-family trunk shares. */
+const REGNET_BLOCK_FIELDS: FieldSpec[] = [
+  { name: "bottleneck", doc: "Bottleneck multiplier.", type: positive, default: 1 },
+  { name: "stem_width", doc: "Channels of the stem convolution.", type: { type: "int", min: 1 }, default: 32 },
+  { name: "rounding", doc: "Width rounding convention: `pycls` (ClassyVision, what SEER used: round half to even) or `torchvision`.", type: { type: "enum", values: ["pycls", "torchvision"] }, default: "pycls" },
+  { name: "zero_init_final_bn", doc: "Start each block's last BatchNorm at gamma 0 (residual branch off at init). Off by default, as in pycls and the SEER runs.", type: { type: "bool" }, default: false },
+];
+
 export const DEVICE_PROFILE_NAMES = ["cpu", "v100_32gb", "a100_40gb", "h100_80gb", "h200"] as const;
 export const TARGETS = ["tfjs", "vissl"] as const;
 
@@ -105,33 +122,16 @@ const BLOCKS: BlockSpec[] = [
     family: "trunk",
     doc: "RegNetY: RegNet with squeeze-and-excitation, generated from (w0, wa, wm, group width, depth).",
     fields: [
-      { name: "w0", doc: "Initial width; a positive multiple of 8.", type: { type: "int", min: 1 }, required: true },
-      { name: "wa", doc: "Width slope (per block).", type: nonNegative, required: true },
-      { name: "wm", doc: "Width multiplier between stages; > 1.", type: { type: "number", min: 1, exclusiveMin: true }, required: true },
-      { name: "group_width", doc: "Channels per group of the 3x3 convolutions.", type: { type: "int", min: 1 }, required: true },
-      { name: "depth", doc: "Total number of blocks.", type: { type: "int", min: 1, max: 200 }, required: true },
+      ...REGNET_GENERATOR_FIELDS,
       { name: "se_ratio", doc: "Squeeze-excitation width relative to the block input width.", type: { type: "number", min: 0, max: 1, exclusiveMin: true }, default: 0.25 },
-      { name: "bottleneck", doc: "Bottleneck multiplier.", type: positive, default: 1 },
-      { name: "stem_width", doc: "Channels of the stem convolution.", type: { type: "int", min: 1 }, default: 32 },
-      { name: "rounding", doc: "Width rounding convention: `pycls` (ClassyVision, what SEER used: round half to even) or `torchvision`.", type: { type: "enum", values: ["pycls", "torchvision"] }, default: "pycls" },
-      { name: "zero_init_final_bn", doc: "Start each block's last BatchNorm at gamma 0 (residual branch off at init). Off by default, as in pycls and the SEER runs.", type: { type: "bool" }, default: false },
+      ...REGNET_BLOCK_FIELDS,
     ],
   },
   {
     kind: "regnet",
     family: "trunk",
     doc: "RegNetX-style RegNet without squeeze-and-excitation.",
-    fields: [
-      { name: "w0", doc: "Initial width; a positive multiple of 8.", type: { type: "int", min: 1 }, required: true },
-      { name: "wa", doc: "Width slope (per block).", type: nonNegative, required: true },
-      { name: "wm", doc: "Width multiplier between stages; > 1.", type: { type: "number", min: 1, exclusiveMin: true }, required: true },
-      { name: "group_width", doc: "Channels per group of the 3x3 convolutions.", type: { type: "int", min: 1 }, required: true },
-      { name: "depth", doc: "Total number of blocks.", type: { type: "int", min: 1, max: 200 }, required: true },
-      { name: "bottleneck", doc: "Bottleneck multiplier.", type: positive, default: 1 },
-      { name: "stem_width", doc: "Channels of the stem convolution.", type: { type: "int", min: 1 }, default: 32 },
-      { name: "rounding", doc: "Width rounding convention: `pycls` or `torchvision`.", type: { type: "enum", values: ["pycls", "torchvision"] }, default: "pycls" },
-      { name: "zero_init_final_bn", doc: "Start each block's last BatchNorm at gamma 0. Off by default, as in pycls.", type: { type: "bool" }, default: false },
-    ],
+    fields: [...REGNET_GENERATOR_FIELDS, ...REGNET_BLOCK_FIELDS],
   },
   {
     kind: "anynet",
