@@ -19,8 +19,8 @@ export function tinySeer(options: { name?: string; widths?: [number, number]; ev
   seed = 3
   data {
     source = synthetic()
-    images = 64
-    classes = 4
+    images = 128
+    classes = 10
     image_size = 32px
   }
   trunk = anynet { depths = [1, 2], widths = [${w1}, ${w2}], group_widths = [8, 8], stem_width = 8, zero_init_final_bn = false }

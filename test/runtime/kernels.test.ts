@@ -20,6 +20,7 @@ import {
   groupedConv2d,
   groupedConv2dBiasActivation,
   scaleChannels,
+  squeezeExcite,
   symmetricPadding,
   type BatchNormState,
 } from "../../src/runtime/kernels/index.js";
@@ -173,6 +174,11 @@ describe("wasm convolution gradient kernels", () => {
     { name: "1x1 stride 1", x: [3, 4, 4, 5], f: [1, 1, 5, 6], stride: 1, pad: "valid" },
     { name: "1x1 stride 2, odd size", x: [2, 7, 5, 4], f: [1, 1, 4, 3], stride: 2, pad: "valid" },
     { name: "2x2 stride 2 valid, odd size (crop)", x: [2, 9, 9, 2], f: [2, 2, 2, 3], stride: 2, pad: "valid" },
+    // More than 4 input channels: the weight gradient takes the batch-of-channels convolution
+    // instead of im2col.
+    { name: "3x3 stride 1 pad 1, 6 input channels", x: [2, 5, 6, 6], f: [3, 3, 6, 4], stride: 1, pad: symmetricPadding(1) },
+    { name: "3x3 stride 2 pad 1, 6 input channels, odd size", x: [3, 7, 5, 6], f: [3, 3, 6, 5], stride: 2, pad: symmetricPadding(1) },
+    { name: "1x1 stride 2, even size, 9 rows (transpose remainder)", x: [1, 6, 6, 3], f: [1, 1, 3, 4], stride: 2, pad: "valid" },
     {
       name: "5x5 stride 1 explicit asymmetric pad",
       x: [1, 6, 6, 2],
@@ -190,6 +196,23 @@ describe("wasm convolution gradient kernels", () => {
       assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
     });
   }
+});
+
+describe("wasm Identity (shares memory)", () => {
+  it("tf.clone gives the same values, and the clone outlives its source", async () => {
+    await tf.setBackend("wasm");
+    const x = tf.tensor2d([1.5, -2, 3, 4e-8], [2, 2]);
+    const copy = tf.clone(x);
+    x.dispose();
+    assert.deepEqual(Array.from(copy.dataSync()), [1.5, -2, 3, 4e-8].map(Math.fround));
+    const doubled = tf.mul(copy, 2);
+    assert.deepEqual(Array.from(doubled.dataSync()), [3, -4, 6, 8e-8].map(Math.fround));
+    tf.dispose([copy, doubled]);
+  });
+  it("keeps a gradient that flows through saved (cloned) tensors equal to cpu's", async () => {
+    const fn: TensorFn = ([a]) => tf.mul(tf.relu(a), tf.exp(a));
+    await crossCheck(fn, [input([3, 4], 61)], "relu·exp");
+  });
 });
 
 describe("wasm BatchMatMul with transposes", () => {
@@ -344,6 +367,21 @@ describe("batchNormTrain (closed-form backward)", () => {
     state.runningVar.dispose();
   });
 
+  it("runs as one kernel per direction on wasm (so the cases above test those kernels)", async () => {
+    await tf.setBackend("wasm");
+    const state = freshState(tf.ones([3]), tf.zeros([3]), 3);
+    const x = tf.tensor(data(2 * 3 * 3 * 3, 73), [2, 3, 3, 3]);
+    const profile = await tf.profile(() => {
+      tf.grad((a: tf.Tensor) => tf.sum(batchNormTrain(a, state, { relu: true, updateRunningStats: true })))(x);
+    });
+    const names = profile.kernels.map((k) => k.name);
+    assert.deepEqual(
+      names.filter((n) => n.startsWith("Seerc")),
+      ["SeercBatchNormTrain", "SeercBatchNormTrainGrad"],
+    );
+    tf.dispose([x, state.gamma, state.beta, state.runningMean, state.runningVar]);
+  });
+
   it("refuses a single value per channel", async () => {
     await tf.setBackend("wasm");
     const state = freshState(tf.ones([3]), tf.zeros([3]), 3);
@@ -418,6 +456,14 @@ describe("groupedConv2d", () => {
     { name: "4 groups, stride 1", x: [2, 5, 5, 8], groups: 4, cout: 8, stride: 1 },
     { name: "3 groups, stride 2, pad 1", x: [2, 6, 7, 6], groups: 3, cout: 9, stride: 2 },
     { name: "1 group (plain conv)", x: [1, 4, 4, 3], groups: 1, cout: 4, stride: 1 },
+    // The wasm kernels' special cases: a 1x1 input (only the centre tap meets data: one
+    // block-diagonal matrix product), a 2x2 input, stride 2 on odd sizes (four sub-pixel phases
+    // of unequal size), and groups whose output width differs from their input width.
+    { name: "46 groups, 1x1 input (centre tap only)", x: [3, 1, 1, 92], groups: 46, cout: 92, stride: 1 },
+    { name: "4 groups, 1x1 input, stride 2", x: [2, 1, 1, 8], groups: 4, cout: 8, stride: 2 },
+    { name: "6 groups, 2x2 input", x: [3, 2, 2, 12], groups: 6, cout: 12, stride: 1 },
+    { name: "2 groups, stride 2, 5x7 input", x: [2, 5, 7, 4], groups: 2, cout: 6, stride: 2 },
+    { name: "3 groups, stride 2, 4x4 input, 1 in / 3 out per group", x: [2, 4, 4, 3], groups: 3, cout: 9, stride: 2 },
   ];
   for (const c of cases) {
     it(`${c.name}: equals a block-diagonal dense conv on cpu, in value and gradient`, async () => {
@@ -449,6 +495,19 @@ describe("groupedConv2d", () => {
     const b = await valueAndGrads("cpu", unfused, inputs);
     assertClose(a.y, b.y, CROSS_TOLERANCE, "forward");
     a.grads.forEach((g, k) => assertClose(g, b.grads[k], CROSS_TOLERANCE, `gradient ${k}`));
+  });
+
+  it("runs as one kernel per direction on wasm (so the cases above test those kernels)", async () => {
+    await tf.setBackend("wasm");
+    const x = tf.tensor(data(2 * 4 * 4 * 6, 71), [2, 4, 4, 6]) as tf.Tensor4D;
+    const f = tf.tensor(data(3 * 3 * 2 * 6, 72), [3, 3, 2, 6]) as tf.Tensor4D;
+    const profile = await tf.profile(() => {
+      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(groupedConv2d(a as tf.Tensor4D, b as tf.Tensor4D, { strides: 1, pad: symmetricPadding(1), groups: 3 })))([x, f]);
+    });
+    const names = new Set(profile.kernels.map((k) => k.name));
+    for (const name of ["SeercGroupedConv2D", "SeercGroupedConv2DBackpropInput", "SeercGroupedConv2DBackpropFilter"]) assert.ok(names.has(name), name);
+    assert.ok(!names.has("SplitV") && !names.has("Concat"), [...names].join(", "));
+    tf.dispose([x, f]);
   });
 
   it("rejects a filter that does not fit the groups", () => {
@@ -497,6 +556,46 @@ function erfSeries(x: number): number {
   }
   return (2 / Math.sqrt(Math.PI)) * sum;
 }
+
+describe("squeezeExcite", () => {
+  const cases = [
+    { name: "4x3 image", x: [3, 4, 3, 6], se: 2 },
+    { name: "1x1 image", x: [5, 1, 1, 4], se: 3 },
+  ];
+  for (const c of cases) {
+    const channels = c.x[3];
+    const inputs = [input(c.x, 111, 2), input([channels, c.se], 112), input([c.se], 113, 0.5), input([c.se, channels], 114), input([channels], 115, 0.5)];
+    const se: TensorFn = ([x, w1, b1, w2, b2]) => squeezeExcite(x as tf.Tensor4D, w1 as tf.Tensor2D, b1 as tf.Tensor1D, w2 as tf.Tensor2D, b2 as tf.Tensor1D);
+    // The reference written out with stock ops (tf.mean over H, W; broadcasting multiply).
+    const reference: TensorFn = ([x, w1, b1, w2, b2]) => {
+      const squeezed = tf.relu(tf.add(tf.matMul(tf.mean(x, [1, 2]), w1), b1));
+      const gate = tf.sigmoid(tf.add(tf.matMul(squeezed, w2), b2));
+      return tf.mul(x, tf.reshape(gate, [c.x[0], 1, 1, channels]));
+    };
+    it(`${c.name}: the wasm kernels equal stock ops on cpu (value and all five gradients) and pass finite differences`, async () => {
+      const mine = await valueAndGrads("wasm", se, inputs);
+      const stock = await valueAndGrads("cpu", reference, inputs);
+      assertClose(mine.y, stock.y, CROSS_TOLERANCE, "forward");
+      mine.grads.forEach((g, k) => assertClose(g, stock.grads[k], CROSS_TOLERANCE, `gradient ${k}`));
+      const onCpu = await valueAndGrads("cpu", se, inputs);
+      onCpu.grads.forEach((g, k) => assertClose(g, stock.grads[k], CROSS_TOLERANCE, `cpu composition gradient ${k}`));
+      const error = await finiteDifferenceError("wasm", se, inputs, 1e-2, {
+        preActivation: ([x, w1, b1]) => tf.add(tf.matMul(tf.mean(x, [1, 2]), w1), b1),
+      });
+      assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
+    });
+  }
+  it("runs as one kernel per direction on wasm", async () => {
+    await tf.setBackend("wasm");
+    const [x, w1, b1, w2, b2] = [[2, 3, 3, 4], [4, 2], [2], [2, 4], [4]].map((shape, i) => tf.tensor(data(size(shape), 120 + i), shape));
+    const profile = await tf.profile(() => {
+      tf.grads((...args: tf.Tensor[]) => tf.sum(squeezeExcite(args[0] as tf.Tensor4D, args[1] as tf.Tensor2D, args[2] as tf.Tensor1D, args[3] as tf.Tensor2D, args[4] as tf.Tensor1D)))([x, w1, b1, w2, b2]);
+    });
+    const names = profile.kernels.map((k) => k.name).filter((n) => n.startsWith("Seerc"));
+    assert.deepEqual(names, ["SeercSqueezeExcite", "SeercSqueezeExciteGrad"]);
+    tf.dispose([x, w1, b1, w2, b2]);
+  });
+});
 
 describe("gelu", () => {
   it("equals x·Φ(x) with derivative Φ(x) + x·φ(x), and passes finite differences", async () => {

@@ -4,6 +4,7 @@
 // for a 64x8x8x368 activation on wasm, against 3 ms for a broadcasting multiply); the spatial
 // reductions are average pools (XNNPACK).
 import * as tf from "@tensorflow/tfjs";
+import { SQUEEZE_EXCITE, SQUEEZE_EXCITE_GRAD } from "./wasm-squeeze-excite.js";
 
 /** Mean over H and W of each image: [N, H, W, C] → [N, C]. */
 function spatialMean(x: tf.Tensor4D): tf.Tensor2D {
@@ -51,4 +52,33 @@ export function scaleChannels(x: tf.Tensor4D, gate: tf.Tensor2D): tf.Tensor4D {
     return { value, gradFunc };
   });
   return op(x, gate) as tf.Tensor4D;
+}
+
+/**
+ * RegNetY's squeeze-excitation: x · sigmoid(relu(mean_hw(x)·W1 + b1)·W2 + b2), the gate per image
+ * and channel; W1 [C, S], W2 [S, C]. One kernel per direction where the backend has them (wasm,
+ * see wasm-squeeze-excite.ts), globalAvgPool → fused matMuls → sigmoid → scaleChannels elsewhere.
+ */
+export function squeezeExcite(x: tf.Tensor4D, w1: tf.Tensor2D, b1: tf.Tensor1D, w2: tf.Tensor2D, b2: tf.Tensor1D): tf.Tensor4D {
+  if (tf.getKernel(SQUEEZE_EXCITE, tf.getBackend()) === undefined) {
+    const squeezed = tf.fused.matMul({ a: globalAvgPool(x), b: w1, bias: b1, activation: "relu" });
+    const gate = tf.sigmoid(tf.fused.matMul({ a: squeezed, b: w2, bias: b2 })) as tf.Tensor2D;
+    return scaleChannels(x, gate);
+  }
+  const op = tf.customGrad((input, weight1, bias1, weight2, bias2, save) => {
+    const inputs = { x: input as tf.Tensor, w1: weight1 as tf.Tensor, b1: bias1 as tf.Tensor, w2: weight2 as tf.Tensor, b2: bias2 as tf.Tensor };
+    const [value, pooled, squeezed, gate] = tf.engine().runKernel(SQUEEZE_EXCITE, inputs, {}) as tf.Tensor[];
+    (save as tf.GradSaveFunc)([inputs.x, pooled, squeezed, gate, inputs.w1, inputs.w2]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [savedX, savedPooled, savedSqueezed, savedGate, savedW1, savedW2] = saved;
+        return tf.engine().runKernel(
+          SQUEEZE_EXCITE_GRAD,
+          { dy, x: savedX, p: savedPooled, s: savedSqueezed, g: savedGate, w1: savedW1, w2: savedW2 },
+          {},
+        ) as tf.Tensor[];
+      });
+    return { value, gradFunc };
+  });
+  return op(x, w1, b1, w2, b2) as tf.Tensor4D;
 }

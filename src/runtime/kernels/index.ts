@@ -7,6 +7,7 @@ export {
   batchNormTrain,
   batchNormEval,
   batchNormEvalAffine,
+  channelAffine,
   channelMean,
   BATCH_NORM_EPSILON,
   BATCH_NORM_MOMENTUM,
@@ -21,7 +22,7 @@ export {
   type GroupedConvOptions,
 } from "./grouped-conv.js";
 export { checkpointed, type CheckpointableBlock } from "./checkpoint.js";
-export { globalAvgPool, scaleChannels } from "./channel-ops.js";
+export { globalAvgPool, scaleChannels, squeezeExcite } from "./channel-ops.js";
 export { gelu } from "./gelu.js";
 
 import { installWasmTrainingKernels } from "./wasm-training-kernels.js";

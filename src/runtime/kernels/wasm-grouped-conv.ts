@@ -14,14 +14,16 @@
 import * as tf from "@tensorflow/tfjs";
 import { convGeometry, matMul2d } from "./wasm-conv.js";
 import {
+  copyBlocks,
   dilateInto,
   gatherChannels,
   scatterChannels,
+  scatterGrid,
   transpose2d,
+  derivedTensors,
   withCalls,
   type KernelCalls,
   type KernelFunction,
-  type WasmHeapBackend,
 } from "./wasm-heap.js";
 
 export const GROUPED_CONV2D = "SeercGroupedConv2D";
@@ -62,80 +64,61 @@ function asAttrs(attrs: tf.NamedAttrMap | undefined): GroupedConvAttrs {
 
 /**
  * The centre tap of the grouped filter as a dense block-diagonal matrix: [C, Cout] (or its
- * transpose [Cout, C]), entry (g·Cg + i, g·Cog + o) = filter[top, left, i, g·Cog + o].
+ * transpose [Cout, C]), entry (g·Cg + i, g·Cog + o) = filter[top, left, i, g·Cog + o]. Kept with
+ * the filter (derivedTensors).
  */
-function blockDiagonalCentre(calls: KernelCalls, filter: tf.TensorInfo, g: Geometry, transposed: boolean): tf.TensorInfo {
-  const [, kw, groupIn, outChannels] = filter.shape;
-  const inChannels = groupIn * g.groups;
+function centreMatrix(calls: KernelCalls, filter: tf.TensorInfo, g: Geometry, transposed: boolean): tf.TensorInfo {
   const { top, left } = g.info.padInfo;
-  const out = calls.alloc(transposed ? [outChannels, inChannels] : [inChannels, outChannels], true);
-  const src = calls.view(filter);
-  const dst = calls.view(out);
-  const tap = (top * kw + left) * groupIn * outChannels;
-  for (let group = 0; group < g.groups; group++) {
-    for (let i = 0; i < groupIn; i++) {
-      const row = group * groupIn + i;
-      for (let o = 0; o < g.groupOut; o++) {
-        const col = group * g.groupOut + o;
-        const value = src[tap + i * outChannels + col];
-        dst[transposed ? col * inChannels + row : row * outChannels + col] = value;
+  const [matrix] = derivedTensors(calls, filter, `centre ${top} ${left} ${transposed}`, () => {
+    const [, kw, groupIn, outChannels] = filter.shape;
+    const inChannels = groupIn * g.groups;
+    const out = calls.persistent(transposed ? [outChannels, inChannels] : [inChannels, outChannels]);
+    const src = calls.view(filter);
+    const dst = calls.view(out);
+    dst.fill(0);
+    const tap = (top * kw + left) * groupIn * outChannels;
+    for (let group = 0; group < g.groups; group++) {
+      for (let i = 0; i < groupIn; i++) {
+        const row = group * groupIn + i;
+        for (let o = 0; o < g.groupOut; o++) {
+          const col = group * g.groupOut + o;
+          dst[transposed ? col * inChannels + row : row * outChannels + col] = src[tap + i * outChannels + col];
+        }
       }
     }
-  }
-  return out;
+    return [out];
+  });
+  return matrix;
 }
 
-/**
- * Per-group filters derived from one grouped filter tensor, kept while that tensor lives: the
- * forward slices [KH,KW,Cg,Cog] and the input-gradient filters (flipped, in/out swapped)
- * [KH,KW,Cog,Cg]. A training step uses a filter four times (forward and backward, two crop sizes);
- * keeping the per-group tensors also keeps XNNPACK's operators for them (cached by tensor id), so
- * their weights are packed once per step instead of once per call.
- */
-interface DerivedFilters {
-  readonly backend: WasmHeapBackend & { refCount(dataId: tf.DataId): number };
-  readonly slices: tf.TensorInfo[];
-  flipped: tf.TensorInfo[] | null;
-}
-
-const derivedFilters = new Map<tf.DataId, DerivedFilters>();
-
-/** Frees what was derived from filters that no longer exist (variables get new data every step). */
-function sweepDerivedFilters(): void {
-  for (const [dataId, derived] of derivedFilters) {
-    if (derived.backend.refCount(dataId) > 0) continue;
-    for (const t of [...derived.slices, ...(derived.flipped ?? [])]) derived.backend.disposeData(t.dataId);
-    derivedFilters.delete(dataId);
-  }
-}
-
-function derivedFor(calls: KernelCalls, filter: tf.TensorInfo, g: Geometry): DerivedFilters {
-  sweepDerivedFilters();
-  let derived = derivedFilters.get(filter.dataId);
-  if (derived === undefined) {
+/** Each group's filter [KH, KW, Cg, Cog], kept with the grouped filter (derivedTensors). */
+function groupFilters(calls: KernelCalls, filter: tf.TensorInfo, g: Geometry): tf.TensorInfo[] {
+  return derivedTensors(calls, filter, "groups", () => {
     const [kh, kw, groupIn] = filter.shape;
-    const slices = Array.from({ length: g.groups }, () => calls.heap.makeOutput([kh, kw, groupIn, g.groupOut], "float32"));
+    const slices = Array.from({ length: g.groups }, () => calls.persistent([kh, kw, groupIn, g.groupOut]));
     const src = calls.view(filter);
+    const outChannels = g.groupOut * g.groups;
     slices.forEach((slice, group) => {
       const dst = calls.view(slice);
-      const outChannels = g.groupOut * g.groups;
       for (let r = 0, d = 0; r < kh * kw * groupIn; r++) {
         const s = r * outChannels + group * g.groupOut;
         for (let o = 0; o < g.groupOut; o++) dst[d++] = src[s + o];
       }
     });
-    derived = { backend: calls.heap as DerivedFilters["backend"], slices, flipped: null };
-    derivedFilters.set(filter.dataId, derived);
-  }
-  return derived;
+    return slices;
+  });
 }
 
-/** dx of a convolution is the convolution of (dilated) dy with the filter flipped in space and in/out swapped. */
-function flippedFilters(calls: KernelCalls, derived: DerivedFilters): tf.TensorInfo[] {
-  if (derived.flipped === null) {
-    const [kh, kw, groupIn, groupOut] = derived.slices[0].shape;
-    derived.flipped = derived.slices.map((slice) => {
-      const out = calls.heap.makeOutput([kh, kw, groupOut, groupIn], "float32");
+/**
+ * Each group's input-gradient filter: dx of a convolution is the convolution of (dilated) dy with
+ * the filter flipped in space and in/out swapped, [KH, KW, Cog, Cg].
+ */
+function flippedGroupFilters(calls: KernelCalls, filter: tf.TensorInfo, g: Geometry): tf.TensorInfo[] {
+  return derivedTensors(calls, filter, "groups flipped", () => {
+    const [kh, kw, groupIn] = filter.shape;
+    const groupOut = g.groupOut;
+    return groupFilters(calls, filter, g).map((slice) => {
+      const out = calls.persistent([kh, kw, groupOut, groupIn]);
       const src = calls.view(slice);
       const dst = calls.view(out);
       for (let i = 0; i < kh; i++) {
@@ -147,8 +130,7 @@ function flippedFilters(calls: KernelCalls, derived: DerivedFilters): tf.TensorI
       }
       return out;
     });
-  }
-  return derived.flipped;
+  });
 }
 
 function explicitPadding(top: number, bottom: number, left: number, right: number): tf.backend_util.ExplicitPadding {
@@ -164,10 +146,10 @@ function groupedForward(calls: KernelCalls, x: tf.TensorInfo, filter: tf.TensorI
   const g = geometry(attrs);
   const { batchSize: n, outHeight: oh, outWidth: ow, outChannels } = g.info;
   if (g.centreOnly) {
-    const weight = blockDiagonalCentre(calls, filter, g, false);
+    const weight = centreMatrix(calls, filter, g, false);
     return calls.reshape(matMul2d(calls, calls.reshape(x, [n, x.shape[3]]), weight), [n, 1, 1, outChannels]);
   }
-  const filters = derivedFor(calls, filter, g).slices;
+  const filters = groupFilters(calls, filter, g);
   const out = calls.alloc([n, oh, ow, outChannels]);
   const { top, bottom, left, right } = g.info.padInfo;
   const convAttrs = { strides: [attrs.strides, attrs.strides], dilations: [1, 1], pad: explicitPadding(top, bottom, left, right), dataFormat: "NHWC" };
@@ -180,16 +162,108 @@ function groupedForward(calls: KernelCalls, x: tf.TensorInfo, filter: tf.TensorI
   return out;
 }
 
+/** One axis of one output phase of a strided input gradient (see phasePlan). */
+interface PhaseAxis {
+  /** First output row (column) of the phase; the phase holds rows first, first + stride, ... */
+  readonly first: number;
+  readonly size: number;
+  /** Filter taps of the phase, as filter rows: taps[t] is the row applied at offset t. */
+  readonly taps: number[];
+  readonly padBefore: number;
+  readonly padAfter: number;
+}
+
+/**
+ * The input gradient of a stride-s convolution split into s² stride-1 convolutions of dy (sub-pixel
+ * decomposition): output row y = first + s·i only receives filter rows k ≡ (first + pad) mod s,
+ * from dy row i + (first + pad − k)/s. Each phase is then an ordinary convolution of dy with those
+ * taps, so no multiplication by the zeros of a dilated dy is done (4x fewer for stride 2).
+ * Returns null for geometries this does not cover (the caller dilates dy instead).
+ */
+function phaseAxes(size: number, outSize: number, kernel: number, stride: number, pad: number): PhaseAxis[] | null {
+  const axes: PhaseAxis[] = [];
+  for (let first = 0; first < Math.min(stride, size); first++) {
+    const phaseSize = Math.ceil((size - first) / stride);
+    let last = kernel - 1;
+    while (last >= 0 && (((first + pad - last) % stride) + stride) % stride !== 0) last--;
+    if (last < 0) return null;
+    const padBefore = -(first + pad - last) / stride;
+    const taps: number[] = [];
+    for (let k = last; k >= 0; k -= stride) taps.push(k);
+    const padAfter = phaseSize - outSize - padBefore + taps.length - 1;
+    if (padBefore < 0 || padAfter < 0) return null;
+    axes.push({ first, size: phaseSize, taps, padBefore, padAfter });
+  }
+  return axes;
+}
+
+/** Per group and phase (group-major), the filter [rows, cols, Cog, Cg] of that phase's taps, in/out swapped. */
+function phaseFilters(calls: KernelCalls, filter: tf.TensorInfo, g: Geometry, rows: PhaseAxis[], cols: PhaseAxis[]): tf.TensorInfo[] {
+  const key = `phases ${JSON.stringify([rows.map((r) => r.taps), cols.map((c) => c.taps)])}`;
+  return derivedTensors(calls, filter, key, () => {
+    const [, kw, groupIn] = filter.shape;
+    const groupOut = g.groupOut;
+    return groupFilters(calls, filter, g).flatMap((slice) =>
+      rows.flatMap((row) =>
+        cols.map((col) => {
+          const out = calls.persistent([row.taps.length, col.taps.length, groupOut, groupIn]);
+          const src = calls.view(slice);
+          const dst = calls.view(out);
+          let d = 0;
+          for (const i of row.taps) {
+            for (const j of col.taps) {
+              const tap = (i * kw + j) * groupIn * groupOut;
+              for (let o = 0; o < groupOut; o++) for (let a = 0; a < groupIn; a++) dst[d++] = src[tap + a * groupOut + o];
+            }
+          }
+          return out;
+        }),
+      ),
+    );
+  });
+}
+
 function groupedBackpropInput(calls: KernelCalls, dy: tf.TensorInfo, filter: tf.TensorInfo, attrs: GroupedConvAttrs): tf.TensorInfo {
   const g = geometry(attrs);
   const [n, h, w, channels] = attrs.inputShape;
   if (g.centreOnly) {
-    const weightT = blockDiagonalCentre(calls, filter, g, true);
+    const weightT = centreMatrix(calls, filter, g, true);
     return calls.reshape(matMul2d(calls, calls.reshape(dy, [n, dy.shape[3]]), weightT), [n, 1, 1, channels]);
   }
-  const filters = flippedFilters(calls, derivedFor(calls, filter, g));
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = g.info;
   const { top, left } = g.info.padInfo;
+  const out = calls.alloc([n, h, w, channels]);
+  const rowPhases = sh > 1 || sw > 1 ? phaseAxes(h, dy.shape[1], kh, sh, top) : null;
+  const colPhases = rowPhases === null ? null : phaseAxes(w, dy.shape[2], kw, sw, left);
+  if (rowPhases !== null && colPhases !== null) {
+    const filters = phaseFilters(calls, filter, g, rowPhases, colPhases);
+    const phases = rowPhases.length * colPhases.length;
+    for (let group = 0; group < g.groups; group++) {
+      const dyg = gatherChannels(calls, dy, group * g.groupOut, g.groupOut);
+      let phase = 0;
+      for (const row of rowPhases) {
+        for (const col of colPhases) {
+          const part = calls.run(
+            "Conv2D",
+            { x: dyg, filter: filters[group * phases + phase++] },
+            { strides: [1, 1], dilations: [1, 1], pad: explicitPadding(row.padBefore, row.padAfter, col.padBefore, col.padAfter), dataFormat: "NHWC" },
+          );
+          // Rows (b, i) of the phase land on image rows first + i·sh, columns first + j·sw.
+          const src = calls.view(part);
+          const dst = calls.view(out);
+          for (let b = 0; b < n; b++) {
+            const from = b * row.size * col.size * g.groupIn;
+            const to = ((b * h + row.first) * w + col.first) * channels + group * g.groupIn;
+            scatterGrid(src, from, dst, to, row.size, col.size, g.groupIn, sh * w * channels, sw * channels);
+          }
+          calls.release(part);
+        }
+      }
+      calls.release(dyg);
+    }
+    return out;
+  }
+  const filters = flippedGroupFilters(calls, filter, g);
   const padTop = kh - 1 - top;
   const padLeft = kw - 1 - left;
   if (padTop < 0 || padLeft < 0) throw new Error("grouped conv input gradient: padding larger than the filter is not supported");
@@ -202,7 +276,6 @@ function groupedBackpropInput(calls: KernelCalls, dy: tf.TensorInfo, filter: tf.
     pad: explicitPadding(padTop, h + kh - 1 - padTop - rows, padLeft, w + kw - 1 - padLeft - cols),
     dataFormat: "NHWC",
   };
-  const out = calls.alloc([n, h, w, channels]);
   const spread = sh !== 1 || sw !== 1 || rows !== dy.shape[1] || cols !== dy.shape[2];
   for (let group = 0; group < g.groups; group++) {
     const dyg = gatherChannels(calls, dy, group * g.groupOut, g.groupOut);
@@ -239,7 +312,7 @@ function groupedBackpropFilter(calls: KernelCalls, x: tf.TensorInfo, dy: tf.Tens
     }
     return out;
   }
-  const [n, h, w, channels] = x.shape;
+  const [, h, w] = x.shape;
   const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = g.info;
   const { top, left } = g.info.padInfo;
   // Rows and columns past the last one any output reads are left out; padding makes up the rest.
@@ -252,21 +325,20 @@ function groupedBackpropFilter(calls: KernelCalls, x: tf.TensorInfo, dy: tf.Tens
     dataFormat: "NHWC",
   };
   const groupOut = g.groupOut;
+  // x as [H, W, C, N] once: each group's images [Cg, rows, cols, N] are then runs of N values.
+  const [n, , , channels] = x.shape;
+  const xT = transpose2d(calls, x, n, h * w * channels);
   for (let group = 0; group < g.groups; group++) {
     const images = calls.alloc([groupIn, usedRows, usedCols, n]);
     const dyFilter = calls.alloc([oh, ow, n, groupOut]);
     {
-      const src = calls.view(x);
+      const src = calls.view(xT);
       const dst = calls.view(images);
-      const first = group * groupIn;
       const plane = usedRows * usedCols * n;
-      for (let r = 0; r < usedRows; r++) {
-        for (let c = 0; c < usedCols; c++) {
-          const base = (r * usedCols + c) * n;
-          for (let b = 0; b < n; b++) {
-            const s = ((b * h + r) * w + c) * channels + first;
-            for (let i = 0; i < groupIn; i++) dst[i * plane + base + b] = src[s + i];
-          }
+      for (let i = 0; i < groupIn; i++) {
+        const channel = group * groupIn + i;
+        for (let r = 0; r < usedRows; r++) {
+          copyBlocks(src, ((r * w) * channels + channel) * n, channels * n, dst, i * plane + r * usedCols * n, n, usedCols, n);
         }
       }
       const dys = calls.view(dy);

@@ -12,19 +12,23 @@
 // one TypedArray.set call per row. Both are plain copies, done here on views of the wasm heap.
 import * as tf from "@tensorflow/tfjs";
 import { conv2dBackpropFilter, conv2dBackpropInput } from "./wasm-conv.js";
+import { BATCH_NORM_BUILDING_BLOCKS, batchNormKernels } from "./wasm-batch-norm.js";
 import { groupedConvKernels } from "./wasm-grouped-conv.js";
-import { copyBlocks, product, withCalls, type KernelFunction, type WasmHeapBackend } from "./wasm-heap.js";
+import { SQUEEZE_EXCITE_BUILDING_BLOCKS, squeezeExciteKernels } from "./wasm-squeeze-excite.js";
+import { copyBlocks, product, transpose2d, withCalls, type KernelCalls, type KernelFunction, type WasmHeapBackend } from "./wasm-heap.js";
 
 /** Stock kernels the replacements are built from; they must stay registered on wasm. */
 export const WASM_KERNEL_BUILDING_BLOCKS = [
   "Conv2D",
   "Transpose",
-  "Reverse",
   "Reshape",
   "Slice",
   "BatchMatMul",
   "SplitV",
   "Concat",
+  "Identity",
+  ...BATCH_NORM_BUILDING_BLOCKS,
+  ...SQUEEZE_EXCITE_BUILDING_BLOCKS,
 ] as const;
 
 function makeConv2DBackpropFilter(stock: ReadonlyMap<string, KernelFunction>): KernelFunction {
@@ -45,10 +49,19 @@ function makeBatchMatMul(stock: ReadonlyMap<string, KernelFunction>): KernelFunc
     const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
     let a = inputs.a as tf.TensorInfo;
     let b = inputs.b as tf.TensorInfo;
-    if (transposeA) a = calls.transpose(a, swapLastTwo(a.shape.length));
-    if (transposeB) b = calls.transpose(b, swapLastTwo(b.shape.length));
+    if (transposeA) a = transposeLastTwo(calls, a);
+    if (transposeB) b = transposeLastTwo(calls, b);
     return calls.run("BatchMatMul", { a, b }, { transposeA: false, transposeB: false });
   });
+}
+
+/** The stock Transpose is 2–5x slower than transpose2d on the tall matrices matMul gradients transpose. */
+function transposeLastTwo(calls: KernelCalls, x: tf.TensorInfo): tf.TensorInfo {
+  const rank = x.shape.length;
+  const batch = x.shape.slice(0, -2).reduce((p, q) => p * q, 1);
+  if (batch !== 1) return calls.transpose(x, swapLastTwo(rank));
+  const [rows, cols] = x.shape.slice(-2);
+  return calls.reshape(transpose2d(calls, x, rows, cols), [...x.shape.slice(0, -2), cols, rows]);
 }
 
 function swapLastTwo(rank: number): number[] {
@@ -113,6 +126,21 @@ function makeConcat(stock: ReadonlyMap<string, KernelFunction>): KernelFunction 
   };
 }
 
+/**
+ * Identity sharing its input's memory (reference-counted), as the cpu and webgl backends do. The
+ * stock wasm kernel copies: the engine clones every tensor it saves for the backward pass through
+ * Identity, so on wasm each saved activation was stored twice and copied once more per step.
+ * Sharing is safe because no wasm kernel writes into an existing tensor's memory.
+ */
+function makeIdentity(stock: ReadonlyMap<string, KernelFunction>): KernelFunction {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === "string") return (stock.get("Identity") as KernelFunction)(args);
+    (args.backend as unknown as { incRef(dataId: tf.DataId): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
 const installed = new Set<string>();
 
 /** The kernels this module registers or replaces on wasm. */
@@ -122,6 +150,7 @@ export const WASM_REPLACED_KERNELS = [
   "BatchMatMul",
   "SplitV",
   "Concat",
+  "Identity",
 ] as const;
 
 /**
@@ -145,7 +174,10 @@ export function installWasmTrainingKernels(): void {
     ["BatchMatMul", makeBatchMatMul(stock)],
     ["SplitV", makeSplitV(stock)],
     ["Concat", makeConcat(stock)],
+    ["Identity", makeIdentity(stock)],
     ...groupedConvKernels(stock),
+    ...batchNormKernels(stock),
+    ...squeezeExciteKernels(stock),
   ];
   for (const [kernelName, kernelFunc] of replacements) {
     if (tf.getKernel(kernelName, "wasm") !== undefined) tf.unregisterKernel(kernelName, "wasm");

@@ -13,7 +13,7 @@ import {
   globalAvgPool,
   groupedConv2d,
   groupedConv2dBiasActivation,
-  scaleChannels,
+  squeezeExcite,
   symmetricPadding,
   type BatchNormState,
 } from "../kernels/index.js";
@@ -175,20 +175,13 @@ export class RegNetTrunk {
     });
     if (block.seWidth > 0) {
       const wb = block.bottleneckWidth;
-      const squeezed = tf.fused.matMul({
-        a: globalAvgPool(b),
-        b: tf.reshape(get("f.se.fc1.weight"), [wb, block.seWidth]) as tf.Tensor2D,
-        bias: get("f.se.fc1.bias"),
-        activation: "relu",
-      });
-      const gate = tf.sigmoid(
-        tf.fused.matMul({
-          a: squeezed,
-          b: tf.reshape(get("f.se.fc2.weight"), [block.seWidth, wb]) as tf.Tensor2D,
-          bias: get("f.se.fc2.bias"),
-        }),
-      ) as tf.Tensor2D;
-      b = scaleChannels(b, gate);
+      b = squeezeExcite(
+        b,
+        tf.reshape(get("f.se.fc1.weight"), [wb, block.seWidth]) as tf.Tensor2D,
+        get("f.se.fc1.bias") as tf.Tensor1D,
+        tf.reshape(get("f.se.fc2.weight"), [block.seWidth, wb]) as tf.Tensor2D,
+        get("f.se.fc2.bias") as tf.Tensor1D,
+      );
     }
     return convBn(b, get("f.c.0.weight") as tf.Tensor4D, bn("f.c.1"), mode, replay, {
       strides: 1,

@@ -127,6 +127,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   try {
     while (step < totalSteps) {
+      // A step blocks the event loop; yielding between steps lets signals and keys set `control`.
+      await new Promise((resolve) => setImmediate(resolve));
       if (control.stopRequested) break;
       const waitStart = Date.now();
       const next = await stream.next();
@@ -208,7 +210,7 @@ function schedulePieces(ir: ExperimentIR, datasetImages: number, totalSteps: num
 }
 
 /** Crop tensors of one batch in the IR's crop order, grouped by size as the data pipeline delivers them. */
-interface CropGroupTensors {
+export interface CropGroupTensors {
   size: number;
   count: number;
   /** First global crop index of the group. */
@@ -216,7 +218,7 @@ interface CropGroupTensors {
   data: Float32Array;
 }
 
-function cropGroups(ir: ExperimentIR, batch: Batch): CropGroupTensors[] {
+export function cropGroups(ir: ExperimentIR, batch: Batch): CropGroupTensors[] {
   let first = 0;
   return batch.crops.map((g) => {
     const group = { size: g.size, count: g.count, first, data: g.data };
@@ -235,13 +237,13 @@ function groupRows(group: CropGroupTensors, batchSize: number, from: number, to:
   return tf.tensor4d(out, [group.count * rows, group.size, group.size, 3]);
 }
 
-interface ForwardOutput {
+export interface ForwardOutput {
   scoresPerCrop: tf.Tensor2D[];
   embeddingsPerCrop: tf.Tensor2D[];
 }
 
 /** One forward per crop size (as SwAV does: BatchNorm statistics over all crops of a resolution). */
-function forwardCrops(model: SwavModel, groups: CropGroupTensors[], batchSize: number, from: number, to: number): ForwardOutput {
+export function forwardCrops(model: SwavModel, groups: CropGroupTensors[], batchSize: number, from: number, to: number): ForwardOutput {
   const rows = to - from;
   const scoresPerCrop: tf.Tensor2D[] = [];
   const embeddingsPerCrop: tf.Tensor2D[] = [];
@@ -271,6 +273,9 @@ export function trainStep(ir: ExperimentIR, model: SwavModel, optimizer: Optimiz
   const prototypes = () => model.variables.get(PROTOTYPES_WEIGHT)!;
   const varList = [...model.trainableVariables().values()];
   const names = [...model.trainableVariables().keys()];
+  // LARS and gradient clipping read every gradient's norm anyway: their report replaces a second
+  // pass over all gradients (two ops per variable and a read-back) for the finiteness check.
+  const optimizerMeasuresNorm = optimizer.kind === "lars" || ir.optimizer.clip_grad_norm !== null;
 
   let outcome: StepOutcome | null = null;
   const kept = tf.tidy(() => {
@@ -341,8 +346,10 @@ export function trainStep(ir: ExperimentIR, model: SwavModel, optimizer: Optimiz
     }
     if (!Number.isFinite(lossValue)) throw new TrainingError("SEER7003", `the loss became ${lossValue} at step ${step + 1}${firstNonFinite(names, grads)}`);
     const used = names.map((n, i) => (grads[i] && !(prototypesFrozen && n === PROTOTYPES_WEIGHT) ? grads[i] : null));
-    const norm = tf.addN(used.filter((g): g is tf.Tensor => g !== null).map((g) => tf.sum(tf.square(g)))).dataSync()[0];
-    if (!Number.isFinite(norm)) throw new TrainingError("SEER7003", `a gradient became non-finite at step ${step + 1}${firstNonFinite(names, grads)}`);
+    if (!optimizerMeasuresNorm) {
+      const norm = tf.addN(used.filter((g): g is tf.Tensor => g !== null).map((g) => tf.sum(tf.square(g)))).dataSync()[0];
+      if (!Number.isFinite(norm)) throw new TrainingError("SEER7003", `a gradient became non-finite at step ${step + 1}${firstNonFinite(names, grads)}`);
+    }
     return { grads: used.map((g) => g ?? tf.scalar(0)), used: used.map((g) => (g ? 1 : 0)), embeddings: assignedEmbeddings };
   });
   // The optimiser keeps state across steps, so it runs outside the tidy that owns this step's temporaries.
@@ -350,7 +357,14 @@ export function trainStep(ir: ExperimentIR, model: SwavModel, optimizer: Optimiz
   names.forEach((n, i) => {
     if (kept.used[i]) gradMap.set(n, kept.grads[i]);
   });
-  optimizer.step(gradMap, lr);
+  const report = optimizer.step(gradMap, lr);
+  if (optimizerMeasuresNorm && !Number.isFinite(report.gradNorm ?? Number.NaN)) {
+    // The update already ran with the non-finite gradient; the run stops here and nothing after
+    // the last checkpoint is saved, so the model's state no longer matters.
+    const where = firstNonFinite(names, kept.grads);
+    tf.dispose([...kept.grads, ...kept.embeddings]);
+    throw new TrainingError("SEER7003", `a gradient became non-finite at step ${step + 1}${where}`);
+  }
   model.normalizePrototypes();
   queue?.push(step, kept.embeddings);
   tf.dispose([...kept.grads, ...kept.embeddings]);
