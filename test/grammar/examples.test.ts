@@ -80,7 +80,7 @@ after(() => rmSync(workdir, { recursive: true, force: true }));
 
 function checkExample(example: SeerExample): ReturnType<typeof checkFiles> {
   const text = example.mode === "extends"
-    ? `import "./${example.base}.seer"\n\nexperiment doc_example extends ${example.base} {\n${example.body}}\n`
+    ? `import "regnet"\nimport "swav"\nimport "./${example.base}.seer"\n\nexperiment doc_example extends ${example.base} {\n${example.body}}\n`
     : example.body;
   const file = join(workdir, `grammar-md-line-${example.line}.seer`);
   writeFileSync(file, text);
