@@ -84,7 +84,7 @@ export function checkExperiment(program: Program, file: string, decl: A.Experime
     ir = lowerExperiment({ name: decl.name.name, exp: { ...checked, target }, derived, presets: ctx.presets, sources });
     if (target === "vissl") {
       // What VISSL cannot express or would rewrite is a problem of this experiment: report it at the field.
-      for (const d of compileToVissl(ir, { launcher: "none", configName: ir.name }).diagnostics) {
+      for (const d of compileToVissl(ir, { launcher: "none", configName: ir.name, diagnosticsOnly: true }).diagnostics) {
         const path = /^([A-Za-z_][\w.]*)/.exec(d.message)?.[1];
         ctx.diagnostics.push({ ...d, span: d.span ?? (path ? ctx.spanOf(path) ?? decl.name.span : decl.name.span) });
       }

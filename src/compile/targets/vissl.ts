@@ -41,6 +41,8 @@ export interface VisslOptions {
   launcher: "none" | "slurm";
   /** Hydra config name under VISSL's `configs/config/`, e.g. `seer_1p3b` or `pretrain/seer/seer_1p3b`. */
   configName: string;
+  /** Only the diagnostics (the checker's use): the files are not rendered. */
+  diagnosticsOnly?: boolean;
 }
 
 type Mapping = { [key: string]: YamlValue };
@@ -450,7 +452,8 @@ function sbatchScript(launch: Launch, title: string): string {
   return lines.join("\n") + "\n";
 }
 
-function yamlFile(headerLines: string[], config: Mapping): string {
+function yamlFile(headerLines: string[], config: Mapping, skip = false): string {
+  if (skip) return "";
   // Hydra reads `@package` from the comment block at the top of the file.
   const header = ["# @package _global_", "#", ...headerLines.map((l) => (l.length > 0 ? `# ${l}` : "#"))].join("\n");
   return `${header}\n${renderYaml({ config })}`;
@@ -723,7 +726,7 @@ export function compileToVissl(ir: ExperimentIR, options: VisslOptions): VisslOu
     `Run length: ${run ? run.explanation : "not expressible (see the diagnostics)"}.`,
     "Learning rates are used as written: auto_lr_scaling is off.",
   ];
-  const files: Array<{ name: string; text: string }> = [{ name: `${base}.yaml`, text: yamlFile(header, config) }];
+  const files: Array<{ name: string; text: string }> = [{ name: `${base}.yaml`, text: yamlFile(header, config, options.diagnosticsOnly) }];
   if (options.launcher === "slurm") {
     files.push({ name: `${base}.sbatch`, text: sbatchScript(launch, `VISSL pre-training of the seerc experiment \`${ir.name}\` on ${fmt(train.nodes)} node(s) x ${fmt(perNode)} GPUs.`) });
   }
@@ -747,7 +750,7 @@ export function compileToVissl(ir: ExperimentIR, options: VisslOptions): VisslOu
       `Batch ${fmt(ev.batch ?? 0)} = ${fmt((ev.batch ?? 0) / perNode)} per GPU x ${perNode} GPUs; ${fmt(ev.epochs ?? 0)} epochs; learning rates as written.`,
       `Pre-processing follows VISSL's benchmark configs: RandomResizedCrop(${ev.image_size}) + flip for training, Resize(${Math.round(ev.image_size / EVAL_CENTER_CROP_FRACTION)}) + CenterCrop(${ev.image_size}) for testing.`,
     ];
-    files.push({ name: `${base}_${suffix}.yaml`, text: yamlFile(evHeader, evaluation.config) });
+    files.push({ name: `${base}_${suffix}.yaml`, text: yamlFile(evHeader, evaluation.config, options.diagnosticsOnly) });
     if (options.launcher === "slurm") {
       files.push({ name: `${base}_${suffix}.sbatch`, text: sbatchScript(evLaunch, `VISSL ${ev.kind} evaluation \`${ev.name}\` of the seerc experiment \`${ir.name}\`.`) });
     }
