@@ -90,7 +90,12 @@ class Reporter {
   }
 }
 
-const fmt = (n: number): string => n.toLocaleString("en-US");
+/** 1234567 → "1,234,567" (Intl's toLocaleString is slow enough to show in `seerc check`'s start-up). */
+function fmt(n: number): string {
+  if (!Number.isInteger(n)) return n.toLocaleString("en-US");
+  const digits = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return n < 0 ? `-${digits}` : digits;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Model
