@@ -1,4 +1,5 @@
-import { Box, render, Text, useInput, useStdin, type Instance } from "ink";
+import { Box, Text, useInput, useStdin } from "ink";
+import { mountLiveView } from "../cli/ui/live-view.js";
 import type { SweepEvent } from "./events.js";
 import type { SweepState, TrialStatus } from "./state.js";
 import { formatNumber, shortDuration } from "./log.js";
@@ -163,32 +164,12 @@ export function startSweepView(options: { model: SweepViewModel; onInterrupt: ()
   const stdout = options.stdout ?? process.stdout;
   const size = () => ({ width: Math.max(60, Math.min(140, (stdout.columns || 100) - 1)), height: stdout.rows || 40 });
   let frame = 0;
-  let timer: NodeJS.Timeout | null = null;
-  let closed = false;
-  const element = () => <SweepApp model={model} frame={frame++} onInterrupt={() => (options.onInterrupt(), schedule())} {...size()} />;
-  const instance: Instance = render(element(), { stdout, stdin: options.stdin ?? process.stdin, exitOnCtrlC: false, maxFps: options.maxFps ?? 10 });
-  const draw = () => {
-    timer = null;
-    if (!closed) instance.rerender(element());
-  };
-  const schedule = () => {
-    if (timer === null && !closed) timer = setTimeout(draw, 100);
-  };
-  const clock = setInterval(schedule, 1000);
-  clock.unref();
-  return {
-    handle(event) {
-      model.apply(event);
-      schedule();
-    },
-    async close() {
-      if (closed) return;
-      clearInterval(clock);
-      if (timer !== null) clearTimeout(timer);
-      instance.rerender(element());
-      closed = true;
-      instance.unmount();
-      await instance.waitUntilExit();
-    },
-  };
+  const view = mountLiveView<SweepEvent>({
+    element: (redraw) => <SweepApp model={model} frame={frame++} onInterrupt={() => (options.onInterrupt(), redraw())} {...size()} />,
+    apply: (event) => model.apply(event),
+    stdout,
+    stdin: options.stdin,
+    maxFps: options.maxFps,
+  });
+  return { handle: view.handle, close: view.close };
 }

@@ -1,4 +1,5 @@
-import { Box, render, Text, useInput, useStdin, useStdout, type Instance } from "ink";
+import { Box, Text, useInput, useStdin, useStdout } from "ink";
+import { mountLiveView } from "./live-view.js";
 import { useEffect, useState } from "react";
 import type { ExperimentIR } from "../../compile/ir.js";
 import type { RunEvent } from "../../runtime/train/events.js";
@@ -350,61 +351,27 @@ export interface DashboardHandle {
 export function startDashboard(options: StartDashboardOptions): DashboardHandle {
   const { ir, control } = options;
   const model = new DashboardModel({ name: ir.name, hash: ir.hash, prototypes: ir.loss.prototypes, globalBatch: ir.train.global_batch });
-  const minInterval = 1000 / (options.maxFps ?? 10);
   let localInterrupts = 0;
+  let frame = 0;
   const onInterrupt =
     options.onInterrupt ??
     (() => {
       localInterrupts++;
       if (localInterrupts === 1) control.stopRequested = true;
       else {
-        instance.unmount();
+        view.instance.unmount();
         process.exit(130);
       }
     });
   const interrupts = options.interrupts ?? (() => localInterrupts);
-  let frame = 0;
-  let lastDraw = 0;
-  let timer: NodeJS.Timeout | null = null;
-  let closed = false;
-
-  const element = () => (
-    <DashboardApp model={model} control={control} frame={frame++} interrupts={interrupts()} onInterrupt={() => (onInterrupt(), schedule())} onControlChange={() => schedule()} />
-  );
-  const draw = () => {
-    timer = null;
-    if (closed) return;
-    lastDraw = Date.now();
-    instance.rerender(element());
-  };
-  const schedule = () => {
-    if (timer !== null || closed) return;
-    timer = setTimeout(draw, Math.max(0, lastDraw + minInterval - Date.now()));
-  };
-
-  const instance: Instance = render(element(), {
-    stdout: options.stdout ?? process.stdout,
-    stdin: options.stdin ?? process.stdin,
-    exitOnCtrlC: false,
-    maxFps: options.maxFps ?? 10,
+  const view = mountLiveView<RunEvent>({
+    element: (redraw) => (
+      <DashboardApp model={model} control={control} frame={frame++} interrupts={interrupts()} onInterrupt={() => (onInterrupt(), redraw())} onControlChange={() => redraw()} />
+    ),
+    apply: (event) => model.apply(event),
+    stdout: options.stdout,
+    stdin: options.stdin,
+    maxFps: options.maxFps,
   });
-  // Clocks (elapsed, ETA, "checkpoint … ago") move even when no event arrives.
-  const clock = setInterval(schedule, 1000);
-  clock.unref();
-
-  return {
-    handle(event) {
-      model.apply(event);
-      schedule();
-    },
-    async close() {
-      if (closed) return;
-      clearInterval(clock);
-      if (timer !== null) clearTimeout(timer);
-      instance.rerender(element());
-      closed = true;
-      instance.unmount();
-      await instance.waitUntilExit();
-    },
-  };
+  return { handle: view.handle, close: view.close };
 }
