@@ -28,6 +28,8 @@ export interface SwavModel {
   forward(images: tf.Tensor4D, mode: ForwardMode): SwavForward;
   /** Pooled trunk features, from stage `stage` (1-based) when given, else from the last stage. */
   forwardTrunk(images: tf.Tensor4D, mode: ForwardMode, options?: { stage?: number }): tf.Tensor2D;
+  /** Scores of L2-normalised embeddings against the prototypes [N, K] (e.g. the SwAV queue's). */
+  scoreEmbeddings(embedding: tf.Tensor2D): tf.Tensor2D;
   /** Rescales every prototype to unit length; call after each optimiser update. */
   normalizePrototypes(): void;
   /** Number of trainable scalars. */
@@ -113,6 +115,8 @@ export function createSwavModel(spec: SwavModelSpec): SwavModel {
   };
 
   const prototypes = store.get("prototypes.weight") as tf.Variable<tf.Rank.R2>;
+  // Prototypes are stored [embedding dim, K], so scores need no transposed matMul (slow on wasm).
+  const scoreEmbeddings = (embedding: tf.Tensor2D) => tf.matMul(embedding, prototypes) as tf.Tensor2D;
   const select = (keep: (role: ParameterRole) => boolean) =>
     new Map([...store.variables].filter(([name]) => keep(store.roles.get(name) as ParameterRole)));
 
@@ -131,9 +135,9 @@ export function createSwavModel(spec: SwavModelSpec): SwavModel {
       tf.tidy(() => {
         const features = trunk.forward(images, mode);
         const embedding = l2Normalize(headForward(features, mode), 1);
-        const scores = tf.matMul(embedding, prototypes) as tf.Tensor2D;
-        return { features, embedding, scores };
+        return { features, embedding, scores: scoreEmbeddings(embedding) };
       }),
+    scoreEmbeddings,
     forwardTrunk: (images, mode, options = {}) => trunk.forward(images, mode, options.stage),
     normalizePrototypes: () => {
       tf.tidy(() => prototypes.assign(l2Normalize(prototypes, 0)));

@@ -270,7 +270,6 @@ export function trainStep(ir: ExperimentIR, model: SwavModel, optimizer: Optimiz
   const { epsilon, iterations } = ir.loss.sinkhorn;
   const microBatch = Math.min(ir.train.micro_batch, batchSize);
   const chunks = Math.ceil(batchSize / microBatch);
-  const prototypes = () => model.variables.get(PROTOTYPES_WEIGHT)!;
   const varList = [...model.trainableVariables().values()];
   const names = [...model.trainableVariables().keys()];
   // LARS and gradient clipping read every gradient's norm anyway: their report replaces a second
@@ -279,8 +278,7 @@ export function trainStep(ir: ExperimentIR, model: SwavModel, optimizer: Optimiz
 
   let outcome: StepOutcome | null = null;
   const kept = tf.tidy(() => {
-    // Prototypes are stored [embedding dim, K] (see the model README), so scores are e · P.
-    const queueScores = queue?.scores((e) => tf.matMul(e, prototypes())) ?? undefined;
+    const queueScores = queue?.scores((e) => model.scoreEmbeddings(e)) ?? undefined;
     let grads: tf.Tensor[];
     let lossValue: number;
     let assignedEmbeddings: tf.Tensor2D[];
