@@ -130,11 +130,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       // A step blocks the event loop; yielding between steps lets signals and keys set `control`.
       await new Promise((resolve) => setImmediate(resolve));
       if (control.stopRequested) break;
-      const waitStart = Date.now();
       const next = await stream.next();
       if (next.done) throw new TrainingError("SEER7002", `the data stream ended at step ${step}`);
       const batch = next.value;
-      const dataWaitMs = Math.max(batch.dataWaitMs, 0) || Date.now() - waitStart;
+      const dataWaitMs = batch.dataWaitMs;
       if (batch.skipped.length > 0) {
         skippedTotal += batch.skipped.length;
         emit({ type: "skipped_files", total: skippedTotal, files: batch.skipped.map((s) => ({ path: s.path, reason: s.reason })) });
@@ -182,7 +181,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } finally {
     await stream.close();
     await source.close();
-    if (!control.stopRequested) control.stopRequested = false;
   }
 }
 
@@ -244,7 +242,6 @@ export interface ForwardOutput {
 
 /** One forward per crop size (as SwAV does: BatchNorm statistics over all crops of a resolution). */
 export function forwardCrops(model: SwavModel, groups: CropGroupTensors[], batchSize: number, from: number, to: number): ForwardOutput {
-  const rows = to - from;
   const scoresPerCrop: tf.Tensor2D[] = [];
   const embeddingsPerCrop: tf.Tensor2D[] = [];
   for (const g of groups) {
@@ -253,7 +250,6 @@ export function forwardCrops(model: SwavModel, groups: CropGroupTensors[], batch
     const embeddings = g.count === 1 ? [out.embedding] : tf.split(out.embedding, g.count, 0);
     scoresPerCrop.push(...(scores as tf.Tensor2D[]));
     embeddingsPerCrop.push(...(embeddings as tf.Tensor2D[]));
-    if (rows <= 0) throw new Error("internal: empty micro-batch");
   }
   return { scoresPerCrop, embeddingsPerCrop };
 }
