@@ -1,6 +1,9 @@
-// A fixed set of worker threads pulling jobs from one FIFO. Results travel back as small messages; the
-// pixels are written by the workers straight into SharedArrayBuffers, so nothing large is copied.
-// Workers are unref'd while idle, so a consumer that forgets close() does not keep the process alive.
+// A fixed set of worker threads. Jobs are handed out as soon as they exist, each to the worker with the
+// fewest samples outstanding, and a worker works through its own queue: the training step blocks the
+// main thread for long stretches, and a worker that had to wait for the main thread to hand it its next
+// job would sit idle through every one of them. Results travel back as small messages; the pixels are
+// written by the workers straight into SharedArrayBuffers, so nothing large is copied. Workers are
+// unref'd while idle, so a consumer that forgets close() does not keep the process alive.
 
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -19,7 +22,10 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  busy: Pending | null;
+  /** Jobs sent and not yet answered, by message id. */
+  outstanding: Map<number, Pending>;
+  /** Samples in those jobs: the load figure jobs are balanced by. */
+  outstandingSamples: number;
 }
 
 function spawnWorker(init: ProcessorInit): Worker {
@@ -37,9 +43,7 @@ function spawnWorker(init: ProcessorInit): Worker {
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
-  private readonly queue: Pending[] = [];
   private inline: SampleProcessor | null = null;
-  private inlineChain: Promise<unknown> = Promise.resolve();
   private failure: Error | null = null;
   private closed = false;
   private nextId = 0;
@@ -53,14 +57,15 @@ export class WorkerPool {
       return;
     }
     for (let i = 0; i < size; i++) {
-      const slot: Slot = { worker: spawnWorker(init), busy: null };
+      const slot: Slot = { worker: spawnWorker(init), outstanding: new Map(), outstandingSamples: 0 };
       slot.worker.unref();
-      slot.worker.on("message", (message: { results?: SlotResult[]; error?: { message: string; stack?: string } }) => {
+      slot.worker.on("message", (message: { id: number; results?: SlotResult[]; error?: { message: string; stack?: string } }) => {
         if (this.closed) return; // late answers after close(): keep the worker ref'd until terminate() settles
-        const pending = slot.busy;
-        slot.busy = null;
-        slot.worker.unref();
+        const pending = slot.outstanding.get(message.id);
         if (!pending) return;
+        slot.outstanding.delete(message.id);
+        slot.outstandingSamples -= pending.job.slots.length;
+        if (slot.outstanding.size === 0) slot.worker.unref();
         if (message.error) {
           const error = new Error(`data worker failed: ${message.error.message}`);
           if (message.error.stack) error.stack = message.error.stack;
@@ -68,7 +73,6 @@ export class WorkerPool {
         } else {
           pending.resolve(message.results ?? []);
         }
-        this.pump();
       });
       slot.worker.on("error", (error) => this.fail(new Error(`data worker crashed: ${error.message}`)));
       slot.worker.on("exit", (code) => {
@@ -81,49 +85,39 @@ export class WorkerPool {
   run(job: ProcessJob): Promise<SlotResult[]> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error("the data worker pool is closed"));
-    if (this.inline) {
-      const processor = this.inline;
-      const result = this.inlineChain.then(() => processor.process(job));
-      this.inlineChain = result.catch(() => undefined);
-      return result;
-    }
+    if (this.inline) return this.inline.process(job);
     return new Promise<SlotResult[]>((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
-      this.pump();
+      let target = this.slots[0];
+      for (const slot of this.slots) if (slot.outstandingSamples < target.outstandingSamples) target = slot;
+      const id = this.nextId++;
+      target.outstanding.set(id, { job, resolve, reject });
+      target.outstandingSamples += job.slots.length;
+      target.worker.ref();
+      target.worker.postMessage({ id, job });
     });
   }
 
-  private pump(): void {
+  private rejectAll(error: Error): void {
     for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.busy) continue;
-      const pending = this.queue.shift()!;
-      slot.busy = pending;
-      slot.worker.ref();
-      slot.worker.postMessage({ id: this.nextId++, job: pending.job });
+      for (const pending of slot.outstanding.values()) pending.reject(error);
+      slot.outstanding.clear();
+      slot.outstandingSamples = 0;
     }
   }
 
   private fail(error: Error): void {
     if (this.failure || this.closed) return;
     this.failure = error;
-    for (const slot of this.slots) {
-      slot.busy?.reject(error);
-      slot.busy = null;
-    }
-    for (const pending of this.queue.splice(0)) pending.reject(error);
+    this.rejectAll(error);
     void this.close();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const error = new Error("the data worker pool was closed");
-    for (const pending of this.queue.splice(0)) pending.reject(error);
+    this.rejectAll(new Error("the data worker pool was closed"));
     await Promise.all(
       this.slots.map(async (slot) => {
-        slot.busy?.reject(error);
-        slot.busy = null;
         slot.worker.ref(); // an unref'd worker's exit would not keep the loop alive until terminate() settles
         await slot.worker.terminate();
       }),

@@ -1,5 +1,6 @@
-// Worker-thread entry: one SampleProcessor per thread, one job at a time (the pool never sends a second
-// job before the first is answered).
+// Worker-thread entry: one SampleProcessor per thread. The pool sends jobs ahead; the processor works
+// through them in the order sent (and decodes ahead across them), so they wait here rather than in the
+// main thread.
 
 import { parentPort, workerData } from "node:worker_threads";
 import { SampleProcessor, type ProcessJob, type ProcessorInit } from "./processor.js";
