@@ -59,6 +59,31 @@ export function axisWeights(start: number, length: number, outSize: number, wind
   return { count: windowSize, first, taps, maxTaps, weights };
 }
 
+/**
+ * A 2×2 box average of 8-bit RGB: the antialiased halving of an image. An odd last row or column is
+ * dropped, so stored pixel (x, y) covers source pixels [2x, 2x + 2) × [2y, 2y + 2) exactly (scale ½).
+ */
+export function halveRgb(source: Uint8Array, width: number, height: number): { width: number; height: number; data: Uint8Array } {
+  const halfWidth = width >> 1;
+  const halfHeight = height >> 1;
+  const data = new Uint8Array(halfWidth * halfHeight * 3);
+  const stride = width * 3;
+  for (let y = 0; y < halfHeight; y++) {
+    let top = 2 * y * stride;
+    let bottom = top + stride;
+    let o = y * halfWidth * 3;
+    for (let x = 0; x < halfWidth; x++) {
+      data[o] = (source[top] + source[top + 3] + source[bottom] + source[bottom + 3] + 2) >> 2;
+      data[o + 1] = (source[top + 1] + source[top + 4] + source[bottom + 1] + source[bottom + 4] + 2) >> 2;
+      data[o + 2] = (source[top + 2] + source[top + 5] + source[bottom + 2] + source[bottom + 5] + 2) >> 2;
+      top += 6;
+      bottom += 6;
+      o += 3;
+    }
+  }
+  return { width: halfWidth, height: halfHeight, data };
+}
+
 /** Grows on demand and is reused between crops (no per-crop allocation in the hot path). */
 export class Scratch {
   private buffer = new Float32Array(0);

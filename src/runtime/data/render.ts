@@ -20,7 +20,8 @@ import type { AugmentSpec } from "./types.js";
 /**
  * Decoded pixels: 8-bit sRGB, 3 interleaved channels, row-major, `width` × `height`. When the decoder
  * shrank a large image on load, `sourceWidth` × `sourceHeight` are the file's (oriented) dimensions: crop
- * boxes are drawn on those, exactly as on the full image, then mapped onto the stored pixels.
+ * boxes are drawn on those, exactly as on the full image, then mapped onto the stored pixels, by
+ * `scale` (stored pixels per source pixel) when given, else by width / sourceWidth and height / sourceHeight.
  */
 export interface RgbImage {
   width: number;
@@ -28,13 +29,18 @@ export interface RgbImage {
   data: Uint8Array;
   sourceWidth?: number;
   sourceHeight?: number;
+  scale?: { x: number; y: number };
+}
+
+/** Stored pixels per source pixel, along each axis. */
+function storedScale(image: RgbImage): { x: number; y: number } {
+  return image.scale ?? { x: image.width / (image.sourceWidth ?? image.width), y: image.height / (image.sourceHeight ?? image.height) };
 }
 
 /** Renders one crop whose parameters are already drawn, into `out[offset …]` (size × size × 3). */
 export function renderCrop(image: RgbImage, params: CropParams, size: number, augment: AugmentSpec, out: Float32Array, offset: number, scratch: Scratch): void {
   const { box } = params;
-  const scaleX = image.width / (image.sourceWidth ?? image.width);
-  const scaleY = image.height / (image.sourceHeight ?? image.height);
+  const { x: scaleX, y: scaleY } = storedScale(image);
   const xs = scaleX === 1 ? axisWeights(box.left, box.width, size) : axisWeights(box.left * scaleX, box.width * scaleX, size, 0, size, image.width);
   const ys = scaleY === 1 ? axisWeights(box.top, box.height, size) : axisWeights(box.top * scaleY, box.height * scaleY, size, 0, size, image.height);
   resample(image.data, image.width, xs, ys, params.flip, out, offset, scratch);
@@ -104,8 +110,9 @@ export function renderEvalSample(image: RgbImage, size: number, resizeRatio: num
   }
   const top = roundHalfEven((resizedHeight - size) / 2);
   const left = roundHalfEven((resizedWidth - size) / 2);
-  const xs = axisWeights(0, image.width, resizedWidth, left, size);
-  const ys = axisWeights(0, image.height, resizedHeight, top, size);
+  const scale = storedScale(image);
+  const xs = axisWeights(0, width * scale.x, resizedWidth, left, size, image.width);
+  const ys = axisWeights(0, height * scale.y, resizedHeight, top, size, image.height);
   resample(image.data, image.width, xs, ys, false, out, offset, scratch);
   normalize(out, offset, size * size, augment.normalize.mean, augment.normalize.std);
 }

@@ -224,26 +224,53 @@ describe("batch streams", () => {
     const evaluation = reductionPolicy({ mode: "eval", augment: SEER_AUGMENT, evalSize: 224, evalResizeRatio: 0.875 });
     assert.equal(evaluation(4000, 3000), 3000 / 256);
 
-    // A smooth 1200×900 picture with CPU-sized crops (factor ≈ 4.5): same boxes, close pixels.
-    const path = await writeImage(join(dir, "photo", "p.png"), 1200, 900, (x, y) => [
-      128 + 100 * Math.sin(x / 37) * Math.cos(y / 53),
-      128 + 90 * Math.sin((x + y) / 71),
-      (x * y) % 256 < 128 ? 60 : 190,
-    ]);
-    const source = await openSource({ kind: "list", file: await writeText(join(dir, "photo", "list.txt"), `${path}\n`) });
-    const augment: AugmentSpec = { ...plain, crops: CPU_AUGMENT.crops };
-    const crops = async (shrinkOnLoad: boolean) => {
-      const stream = createBatchStream({ source, augment, batchSize: 8, seed: 12, workers: 0, shrinkOnLoad });
-      const [batch] = await take(stream, 1);
-      await stream.close();
-      return batch.crops;
-    };
-    const [exact, shrunk] = [await crops(false), await crops(true)];
-    for (let g = 0; g < exact.length; g++) {
+    // Smooth pictures with CPU-sized crops: 1200×900 shrinks by ≈ 4.5 in libvips, 601×451 by ≈ 2.6 with
+    // a 2×2 box after decoding (odd sizes: the last row and column fall outside the halved image).
+    for (const [width, height] of [
+      [1200, 900],
+      [601, 451],
+    ]) {
+      const factor = reductionPolicy({ mode: "train", augment: CPU_AUGMENT, evalSize: 64, evalResizeRatio: 0.875 })(width, height);
+      assert.ok(width === 1200 ? factor > 4 : factor > 2 && factor < 3, `${width}×${height} shrinks by ${factor}`);
+      const path = await writeImage(join(dir, "photo", `p-${width}.png`), width, height, (x, y) => [
+        128 + 100 * Math.sin(x / 37) * Math.cos(y / 53),
+        128 + 90 * Math.sin((x + y) / 71),
+        (x * y) % 256 < 128 ? 60 : 190,
+      ]);
+      const source = await openSource({ kind: "list", file: await writeText(join(dir, "photo", `list-${width}.txt`), `${path}\n`) });
+      const augment: AugmentSpec = { ...plain, crops: CPU_AUGMENT.crops };
+      const crops = async (shrinkOnLoad: boolean) => {
+        const stream = createBatchStream({ source, augment, batchSize: 8, seed: 12, workers: 0, shrinkOnLoad });
+        const [batch] = await take(stream, 1);
+        await stream.close();
+        return batch.crops;
+      };
+      const [exact, shrunk] = [await crops(false), await crops(true)];
+      for (let g = 0; g < exact.length; g++) {
+        let total = 0;
+        for (let i = 0; i < exact[g].data.length; i++) total += Math.abs(exact[g].data[i] - shrunk[g].data[i]);
+        const mean = total / exact[g].data.length;
+        assert.ok(mean < 0.02 && mean > 0, `mean |exact - shrunk| for ${exact[g].size}px crops of ${width}×${height}: ${mean}`);
+      }
+    }
+  });
+
+  it("evaluation views of a halved image match those of the full image", async () => {
+    // 601×451 at a 64px centre crop (resize to 73): factor 451 / 73 ≈ 6.2 goes through libvips, so ask
+    // for 112px (resize to 128, factor ≈ 3.5) and 160px (resize to 182, factor ≈ 2.5: halved).
+    const path = await writeImage(join(dir, "photo", "eval-601.png"), 601, 451, (x, y) => [60 + ((x * 3) % 256) / 2, 60 + ((y * 5) % 256) / 2, 60 + (((x + y) * 2) % 256) / 2]);
+    const source = await openSource({ kind: "list", file: await writeText(join(dir, "photo", "eval-list.txt"), `${path}\n`) });
+    for (const evalSize of [112, 160]) {
+      const view = async (shrinkOnLoad: boolean) => {
+        const stream = createBatchStream({ source, augment: plain, batchSize: 1, seed: 1, workers: 0, evalMode: true, evalSize, shrinkOnLoad });
+        const [batch] = await take(stream, 1);
+        await stream.close();
+        return batch.crops[0].data;
+      };
+      const [exact, shrunk] = [await view(false), await view(true)];
       let total = 0;
-      for (let i = 0; i < exact[g].data.length; i++) total += Math.abs(exact[g].data[i] - shrunk[g].data[i]);
-      const mean = total / exact[g].data.length;
-      assert.ok(mean < 0.02 && mean > 0, `mean |exact - shrunk| for ${exact[g].size}px crops: ${mean}`);
+      for (let i = 0; i < exact.length; i++) total += Math.abs(exact[i] - shrunk[i]);
+      assert.ok(total / exact.length < 0.03, `mean |exact - shrunk| at ${evalSize}px: ${total / exact.length}`);
     }
   });
 

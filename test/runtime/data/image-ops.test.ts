@@ -8,6 +8,7 @@ import {
   axisWeights,
   extendedBox,
   gaussianBlur,
+  halveRgb,
   normalize,
   resample,
   Scratch,
@@ -211,5 +212,21 @@ describe("Gaussian blur by extended box filtering", () => {
       gaussianBlur(general, 0, 30, 20, sigma, new Scratch(), true);
       for (let i = 0; i < base.length; i++) close(fast[i], general[i], 1e-5);
     }
+  });
+});
+
+describe("halving", () => {
+  it("averages 2×2 blocks, rounding half up, and drops an odd last row and column", () => {
+    // 5×3 image: channel c of pixel (x, y) = 10·x + 100·y + c, except one block with a rounding case.
+    const width = 5;
+    const height = 3;
+    const source = new Uint8Array(width * height * 3);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < 3; c++) source[(y * width + x) * 3 + c] = 10 * x + 100 * y + c;
+    source[0] = 1; // block (0, 0), red: (1 + 10 + 100 + 110 + 2) >> 2 = 55 (55.25 rounds to 55)
+    source[3] = 12; // ... and now (1 + 12 + 100 + 110) / 4 = 55.75 → 56
+    const half = halveRgb(source, width, height);
+    assert.deepEqual([half.width, half.height], [2, 1]);
+    // Block (1, 0) covers x 2..3, y 0..1: red (20 + 30 + 120 + 130) / 4 = 75.
+    assert.deepEqual(Array.from(half.data), [56, 56, 57, 75, 76, 77]);
   });
 });
