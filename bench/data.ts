@@ -8,16 +8,24 @@
 // plus seerc_cpu_ms_per_image and torchvision_cpu_ms_per_image: CPU time (all threads / all worker
 // processes) per image, which other load on a shared machine barely moves, unlike images/s.
 // (torchvision figures are null, with a note on stderr, when /usr/bin/python3 cannot import torch + torchvision).
+// Then the quickstart check: how fast the quickstart trainer consumes images (a short `seerc run` of
+// experiments/quickstart.seer, its step events) against what its own pipeline (synthetic source, its
+// multi-crop recipe, its batch and worker count) delivers alone; the target is at least 3x. With --json
+// that is one more object: { recipe: "quickstart", workers, pipeline_images_per_s,
+// trainer_images_per_s, ratio, data_wait_share }. --no-quickstart skips it.
 
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import sharp from "sharp";
-import { createBatchStream, CPU_AUGMENT, openSource, SEER_AUGMENT, type AugmentSpec } from "../src/runtime/data/index.js";
+import { createBatchStream, CPU_AUGMENT, openSource, SEER_AUGMENT, type AugmentSpec, type SourceSpec } from "../src/runtime/data/index.js";
 import { renderSyntheticImage } from "../src/runtime/data/synthetic.js";
+import { augmentSpecOf, sourceSpecOf } from "../src/runtime/train/specs.js";
+import { loadExperiment } from "../src/cli/load.js";
+import type { RunEvent } from "../src/runtime/train/events.js";
 
 const execFileAsync = promisify(execFile);
 const PYTHON = "/usr/bin/python3";
@@ -29,10 +37,11 @@ interface Args {
   workers: number[];
   recipes: string[];
   repeat: number;
+  quickstart: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, images: 320, batches: 0, workers: [1, 2], recipes: ["seer", "cpu"], repeat: 2 };
+  const args: Args = { json: false, images: 320, batches: 0, workers: [1, 2], recipes: ["seer", "cpu"], repeat: 2, quickstart: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => argv[++i] ?? "";
@@ -40,8 +49,9 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--images") args.images = Number(value());
     else if (flag === "--batches") args.batches = Number(value());
     else if (flag === "--workers") args.workers = value().split(",").map(Number);
-    else if (flag === "--recipes") args.recipes = value().split(",");
+    else if (flag === "--recipes") args.recipes = value().split(",").filter(Boolean);
     else if (flag === "--repeat") args.repeat = Math.max(1, Number(value()));
+    else if (flag === "--no-quickstart") args.quickstart = false;
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -79,8 +89,8 @@ interface Measure {
   cpuMsPerImage: number;
 }
 
-async function seercThroughput(dir: string, augment: AugmentSpec, batchSize: number, batches: number, workers: number): Promise<Measure> {
-  const source = await openSource({ kind: "folder", path: dir });
+async function seercThroughput(sourceSpec: SourceSpec, augment: AugmentSpec, batchSize: number, batches: number, workers: number): Promise<Measure> {
+  const source = await openSource(sourceSpec);
   // Same queue depth as torchvision's DataLoader (prefetch_factor 2 per worker); start-up and filling the
   // queue are not timed, so the queue is full at both ends of the timed window.
   const prefetch = 2 * workers;
@@ -142,7 +152,7 @@ async function main(): Promise<void> {
       let torchvision: Measure | null = missingTorch ? null : { imagesPerSecond: 0, cpuMsPerImage: Infinity };
       const best = (a: Measure, b: Measure): Measure => ({ imagesPerSecond: Math.max(a.imagesPerSecond, b.imagesPerSecond), cpuMsPerImage: Math.min(a.cpuMsPerImage, b.cpuMsPerImage) });
       for (let r = 0; r < args.repeat; r++) {
-        seerc = best(seerc, await seercThroughput(dir, recipe.augment, recipe.batchSize, batches, workers));
+        seerc = best(seerc, await seercThroughput({ kind: "folder", path: dir }, recipe.augment, recipe.batchSize, batches, workers));
         if (torchvision) torchvision = best(torchvision, await torchvisionThroughput(filesList, recipe.augment, recipe.batchSize, batches, workers));
       }
       const ratio = torchvision ? seerc.imagesPerSecond / torchvision.imagesPerSecond : null;
@@ -166,6 +176,75 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (args.quickstart) await printQuickstart(args.json);
+}
+
+const QUICKSTART = new URL("../experiments/quickstart.seer", import.meta.url).pathname;
+const SEERC = new URL("../bin/seerc.js", import.meta.url).pathname;
+const QUICKSTART_STEPS = 160;
+/** Steps left out at the start: the first steps compile kernels and fill the queue. */
+const QUICKSTART_SETTLE_STEPS = 30;
+
+interface QuickstartFigures {
+  workers: number;
+  trainerImagesPerSecond: number;
+  pipelineImagesPerSecond: number;
+  dataWaitShare: number;
+}
+
+/**
+ * The trainer's appetite comes from its own step events (compute time only, so the figure is what it
+ * would consume if it never waited); the pipeline's supply is the same source, recipe, batch and worker
+ * count read alone, as fast as it goes.
+ */
+async function quickstartFigures(): Promise<QuickstartFigures> {
+  if (!existsSync(new URL("../dist/cli/seerc.mjs", import.meta.url))) throw new Error("dist/ is missing: run `npm run build` first");
+  const runs = mkdtempSync(join(tmpdir(), "seerc-bench-quickstart-"));
+  try {
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [SEERC, "run", QUICKSTART, "--json", "--no-eval", "--steps", String(QUICKSTART_STEPS), "--runs", runs],
+      { maxBuffer: 64 << 20 },
+    );
+    const events = stdout.trim().split("\n").map((line) => JSON.parse(line) as RunEvent);
+    const start = events.find((e) => e.type === "run_start");
+    const steps = events.filter((e): e is Extract<RunEvent, { type: "step" }> => e.type === "step").slice(QUICKSTART_SETTLE_STEPS);
+    if (!start || start.type !== "run_start" || steps.length === 0) throw new Error("the quickstart run produced no step events");
+    const computeMs = steps.reduce((sum, e) => sum + e.stepMs, 0);
+    const waitMs = steps.reduce((sum, e) => sum + e.dataWaitMs, 0);
+    const trainerImagesPerSecond = (start.globalBatch * steps.length * 1000) / computeMs;
+
+    const { ir } = loadExperiment(QUICKSTART, {});
+    const batches = 4 * QUICKSTART_SETTLE_STEPS;
+    const pipeline = await seercThroughput(sourceSpecOf(ir.data.source), augmentSpecOf(ir.augment), ir.train.global_batch, batches, start.data.workers);
+    return { workers: start.data.workers, trainerImagesPerSecond, pipelineImagesPerSecond: pipeline.imagesPerSecond, dataWaitShare: waitMs / (computeMs + waitMs) };
+  } finally {
+    rmSync(runs, { recursive: true, force: true });
+  }
+}
+
+async function printQuickstart(json: boolean): Promise<void> {
+  const q = await quickstartFigures();
+  const ratio = q.pipelineImagesPerSecond / q.trainerImagesPerSecond;
+  if (json) {
+    console.log(
+      JSON.stringify({
+        recipe: "quickstart",
+        workers: q.workers,
+        pipeline_images_per_s: q.pipelineImagesPerSecond,
+        trainer_images_per_s: q.trainerImagesPerSecond,
+        ratio,
+        data_wait_share: q.dataWaitShare,
+      }),
+    );
+    return;
+  }
+  console.log("");
+  console.log(`quickstart (synthetic 32px, 2x32 crops, batch 64, ${q.workers} worker${q.workers === 1 ? "" : "s"}; target: pipeline at least 3x what the trainer consumes)`);
+  console.log(`  trainer consumes   ${q.trainerImagesPerSecond.toFixed(0).padStart(7)} img/s  (compute time of steps ${QUICKSTART_SETTLE_STEPS + 1}..${QUICKSTART_STEPS})`);
+  console.log(`  pipeline delivers  ${q.pipelineImagesPerSecond.toFixed(0).padStart(7)} img/s  (alone)`);
+  console.log(`  ratio              ${ratio.toFixed(2).padStart(6)}x`);
+  console.log(`  data wait in run   ${(100 * q.dataWaitShare).toFixed(1).padStart(6)}%  of step time (target under 5%)`);
 }
 
 await main();
