@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as A from "../../src/language/ast.js";
 import { parseSource, parseStatement } from "../../src/language/parse.js";
+import { SeerParser } from "../../src/language/parser.js";
+import { createSeerLexer } from "../../src/language/tokens.js";
 import { positionOf } from "../check/helpers.js";
 
 /** The lexer and parser on inline text: values, line breaks, spans, and every syntax error at its line and column. */
@@ -9,6 +11,15 @@ import { positionOf } from "../check/helpers.js";
 function parse(text: string) {
   return parseSource(text, "/virtual/test.seer");
 }
+
+describe("grammar definition", () => {
+  // The CLI builds both with Chevrotain's validations off, to start fast; here they run in full.
+  it("passes Chevrotain's checks of the tokens and of the grammar (ambiguities, left recursion, unreachable alternatives)", () => {
+    const lexer = createSeerLexer(true);
+    assert.deepEqual(lexer.lexerDefinitionErrors, []);
+    assert.doesNotThrow(() => new SeerParser(true));
+  });
+});
 
 /** The value of `name = …` in the first experiment of `text`, which must parse cleanly. */
 function valueOf(body: string, name = "v"): A.Value {
