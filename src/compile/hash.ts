@@ -1,20 +1,24 @@
 import { createHash } from "node:crypto";
 
 /**
- * Canonical JSON: object keys sorted at every depth, no whitespace, numbers as JavaScript prints
+ * Canonical JSON: object keys sorted at every depth (integer-like keys, which the IR never has, come
+ * first in numeric order, as JavaScript orders them in any object), no whitespace, numbers as JavaScript prints
  * them (shortest round-trip form). Two IRs that mean the same have the same text, whatever the key
  * order or the formatting of the .seer file they came from.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== "object") {
-    if (typeof value === "number" && !Number.isFinite(value)) throw new Error("canonicalJson: non-finite number");
-    return JSON.stringify(value ?? null);
-  }
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(",")}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  return JSON.stringify(value ?? null, sortedKeys);
+}
+
+// The native serializer with a replacer that hands it each object with its keys in order: every IR of
+// a sweep's trials is hashed, and a serializer written out in JavaScript cost several times as much.
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (typeof value === "number" && !Number.isFinite(value)) throw new Error("canonicalJson: non-finite number");
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const record = value as Record<string, unknown>;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(record).sort()) sorted[key] = record[key];
+  return sorted;
 }
 
 /**

@@ -465,7 +465,35 @@ function blockComplexity(block: BlockShape, inputSize: number): Complexity {
 }
 
 /** Params, multiply-adds and activations of the trunk (stem + stages) for one square image of side `size`. */
+/**
+ * Per table (by identity) and image size: one check asks for the same counts from several derivations
+ * (parameters, FLOPs per crop size, memory), and a sweep's trials rebuild equal tables, hence the key
+ * on the table's content as well.
+ */
+const complexityByTable = new WeakMap<StageTable, Map<number, Complexity>>();
+const complexityByContent = new Map<string, Map<number, Complexity>>();
+
 export function trunkComplexity(table: StageTable, size: number): Complexity {
+  let bySize = complexityByTable.get(table);
+  if (!bySize) {
+    const key = JSON.stringify([table.stemWidth, table.seRatio, table.stages]);
+    bySize = complexityByContent.get(key);
+    if (!bySize) {
+      if (complexityByContent.size >= 256) complexityByContent.clear();
+      bySize = new Map();
+      complexityByContent.set(key, bySize);
+    }
+    complexityByTable.set(table, bySize);
+  }
+  let result = bySize.get(size);
+  if (!result) {
+    result = computeTrunkComplexity(table, size);
+    bySize.set(size, result);
+  }
+  return { ...result };
+}
+
+function computeTrunkComplexity(table: StageTable, size: number): Complexity {
   let total = stemComplexity(table, size);
   let spatial = convolvedSize(size, STEM_STRIDE);
   for (const block of expandBlocks(table)) {

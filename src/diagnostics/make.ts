@@ -37,6 +37,7 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
   return [...diagnostics].sort((a, b) => {
     const fa = a.span?.file ?? "", fb = b.span?.file ?? "";
     if (fa !== fb) return fa < fb ? -1 : 1;
-    return (a.span?.start ?? -1) - (b.span?.start ?? -1) || a.code.localeCompare(b.code);
+    // Codes are ASCII (SEER1234): a plain comparison, without starting ICU's collator for it.
+    return (a.span?.start ?? -1) - (b.span?.start ?? -1) || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
   });
 }

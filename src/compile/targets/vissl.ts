@@ -316,6 +316,31 @@ function lrConfig(schedule: VisslSchedule): Mapping {
 }
 
 /** Steps where a schedule can go wrong: each boundary and its neighbours, the ends, and an even sample. */
+type ScheduleMismatch = { step: number; actual: number; expected: number } | null;
+/** By schedule and run length: the trials of a sweep mostly share both, and each probe is a thousand steps. */
+const scheduleMismatches = new Map<string, ScheduleMismatch>();
+
+/** The first probed step where VISSL's scheduler would not give the schedule's learning rate. */
+function scheduleMismatch(pieces: ExperimentIR["schedule"]["pieces"], schedule: VisslSchedule, epochs: number, stepsPerEpoch: number): ScheduleMismatch {
+  const key = JSON.stringify([pieces, epochs, stepsPerEpoch]);
+  const known = scheduleMismatches.get(key);
+  if (known !== undefined) return known;
+  const total = epochs * stepsPerEpoch;
+  const boundaries = pieces.flatMap((p) => [p.start_step, ...(p.kind === "step" ? p.milestones.map((m) => m.step) : [])]);
+  let found: ScheduleMismatch = null;
+  for (const step of probeSteps(boundaries, total)) {
+    const expected = learningRateAt(pieces, step);
+    const actual = visslLearningRateAt(schedule, step, epochs, stepsPerEpoch);
+    if (Math.abs(actual - expected) > 1e-9 * Math.max(1, Math.abs(expected))) {
+      found = { step, actual, expected };
+      break;
+    }
+  }
+  if (scheduleMismatches.size >= 256) scheduleMismatches.clear();
+  scheduleMismatches.set(key, found);
+  return found;
+}
+
 function probeSteps(boundaries: readonly number[], total: number): number[] {
   const steps = new Set<number>([0, total - 1]);
   for (const b of boundaries) for (const s of [b - 1, b, b + 1]) if (s >= 0 && s < total) steps.add(s);
@@ -570,14 +595,9 @@ function pretrainingConfig(ir: ExperimentIR, run: RunLength | null, perNode: num
   if (run && run.stepsPerEpoch !== null && ir.schedule.pieces.length > 0) {
     const total = run.epochs * run.stepsPerEpoch;
     schedule = visslScheduleFromSteps(ir.schedule.pieces, total);
-    const boundaries = ir.schedule.pieces.flatMap((p) => [p.start_step, ...(p.kind === "step" ? p.milestones.map((m) => m.step) : [])]);
-    for (const step of probeSteps(boundaries, total)) {
-      const expected = learningRateAt(ir.schedule.pieces, step);
-      const actual = visslLearningRateAt(schedule, step, run.epochs, run.stepsPerEpoch);
-      if (Math.abs(actual - expected) > 1e-9 * Math.max(1, Math.abs(expected))) {
-        report.rewrites("schedule", `VISSL's scheduler would apply a learning rate of ${actual} at step ${fmt(step)}, where the schedule gives ${expected}`, "ClassyVision moves to the next piece once `where + 1e-6` passes the piece's end, so boundaries shift by a step in runs of over a million steps; shorten the run or merge the pieces");
-        break;
-      }
+    const mismatch = scheduleMismatch(ir.schedule.pieces, schedule, run.epochs, run.stepsPerEpoch);
+    if (mismatch) {
+      report.rewrites("schedule", `VISSL's scheduler would apply a learning rate of ${mismatch.actual} at step ${fmt(mismatch.step)}, where the schedule gives ${mismatch.expected}`, "ClassyVision moves to the next piece once `where + 1e-6` passes the piece's end, so boundaries shift by a step in runs of over a million steps; shorten the run or merge the pieces");
     }
   } else if (run) {
     const fromEpochs = visslScheduleFromEpochs(ir.schedule.written_pieces, run.epochs);
