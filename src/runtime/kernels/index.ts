@@ -25,12 +25,16 @@ export { checkpointed, type CheckpointableBlock } from "./checkpoint.js";
 export { globalAvgPool, scaleChannels, squeezeExcite } from "./channel-ops.js";
 export { gelu } from "./gelu.js";
 
+export { installOptimizerKernels, removeOptimizerKernels, hasOptimizerKernels, MOMENTUM_STEP_KERNEL, SQUARED_NORMS_KERNEL, type MomentumStepAttrs } from "./optimizer-kernels.js";
+
+import { installOptimizerKernels } from "./optimizer-kernels.js";
 import { installWasmTrainingKernels } from "./wasm-training-kernels.js";
 
 /**
- * Installs what the chosen backend needs to train the model. Only wasm needs anything: cpu and
- * native TensorFlow register every gradient kernel themselves.
+ * Installs what the chosen backend needs to train the model: on wasm the gradient kernels it lacks and
+ * faster replacements; on wasm and cpu the fused optimiser kernels. Native TensorFlow needs nothing.
  */
 export function installTrainingKernels(backendName: string): void {
   if (backendName === "wasm") installWasmTrainingKernels();
+  installOptimizerKernels(backendName);
 }

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { BaseOptimizer, type Parameter, type ParameterSetup, type SquaredNorms } from "./optimizer.js";
+import { BaseOptimizer, type MomentumScales, type Parameter, type ParameterSetup, type SquaredNorms } from "./optimizer.js";
 import { momentumDirection } from "./sgd.js";
 import type { LarsSpec } from "./types.js";
 
@@ -29,20 +29,27 @@ export class LarsOptimizer extends BaseOptimizer {
     this.eps = spec.eps ?? LARC_DEFAULT_EPS;
   }
 
-  protected update(parameter: Parameter, gradient: tf.Tensor, lr: number, norms: SquaredNorms | undefined): void {
-    const { variable, weightDecay, adaptive } = parameter;
+  protected override fusedMomentum(): { momentum: number; nesterov: boolean } {
+    return { momentum: this.spec.momentum, nesterov: this.spec.nesterov ?? false };
+  }
+
+  protected override momentumScales(parameter: Parameter, lr: number, norms: SquaredNorms | undefined): MomentumScales {
+    const { weightDecay, adaptive } = parameter;
+    if (!adaptive) return { factor: 1, decay: weightDecay };
     const weightNorm = Math.sqrt(norms!.weights);
     const gradientNorm = Math.sqrt(norms!.gradient);
-    let direction = gradient;
-    if (!adaptive) {
-      if (weightDecay !== 0) direction = tf.add(gradient, tf.mul(variable, weightDecay));
-    } else if (weightNorm !== 0 && gradientNorm !== 0) {
-      let factor = (this.spec.trust * weightNorm) / (gradientNorm + weightNorm * weightDecay + this.eps);
-      // At lr 0 the factor / lr is +Infinity and the clip leaves 1, as in Apex.
-      if (this.spec.clip === true) factor = Math.min(factor / lr, 1);
-      direction =
-        weightDecay !== 0 ? tf.mul(tf.add(gradient, tf.mul(variable, weightDecay)), factor) : tf.mul(gradient, factor);
-    }
+    if (weightNorm === 0 || gradientNorm === 0) return { factor: 1, decay: 0 };
+    let factor = (this.spec.trust * weightNorm) / (gradientNorm + weightNorm * weightDecay + this.eps);
+    // At lr 0 the factor / lr is +Infinity and the clip leaves 1, as in Apex.
+    if (this.spec.clip === true) factor = Math.min(factor / lr, 1);
+    return { factor, decay: weightDecay };
+  }
+
+  protected update(parameter: Parameter, gradient: tf.Tensor, lr: number, norms: SquaredNorms | undefined): void {
+    const { variable } = parameter;
+    const { factor, decay } = this.momentumScales(parameter, lr, norms);
+    let direction = decay !== 0 ? tf.add(gradient, tf.mul(variable, decay)) : gradient;
+    if (factor !== 1) direction = tf.mul(direction, factor);
     const step = momentumDirection(parameter, direction, this.spec.momentum, this.spec.nesterov ?? false);
     variable.assign(tf.sub(variable, tf.mul(step, lr)));
   }

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { hasOptimizerKernels, MOMENTUM_STEP_KERNEL, SQUARED_NORMS_KERNEL, type MomentumStepAttrs } from "../kernels/optimizer-kernels.js";
 import type { Optimizer, OptimizerKind, OptimizerState, OptimizerStepReport } from "./types.js";
 
 export const SLOT_SEPARATOR = "::";
@@ -20,6 +21,15 @@ export interface Parameter {
 export interface SquaredNorms {
   gradient: number;
   weights: number;
+}
+
+/**
+ * A momentum-SGD step on d = (g + decay·w)·factor, the form LARS and SGD share: what one variable's
+ * update needs besides the optimiser's momentum and Nesterov setting.
+ */
+export interface MomentumScales {
+  factor: number;
+  decay: number;
 }
 
 export interface ParameterSetup {
@@ -62,6 +72,19 @@ export abstract class BaseOptimizer implements Optimizer {
   /** Computes and assigns one variable's update; runs inside the step's tidy. `norms` only when requested. */
   protected abstract update(parameter: Parameter, gradient: tf.Tensor, lr: number, norms: SquaredNorms | undefined): void;
 
+  /**
+   * For optimisers that are momentum SGD on a scaled direction (SGD, LARS): their momentum setting,
+   * so that backends with the fused kernel update every variable in one call. Null: op by op only.
+   */
+  protected fusedMomentum(): { momentum: number; nesterov: boolean } | null {
+    return null;
+  }
+
+  /** The direction's scales for one variable (called only when `fusedMomentum` is not null). */
+  protected momentumScales(_parameter: Parameter, _lr: number, _norms: SquaredNorms | undefined): MomentumScales {
+    throw new Error(`${this.kind}: no fused momentum step`);
+  }
+
   step(grads: Map<string, tf.Tensor>, lr: number): OptimizerStepReport {
     if (!Number.isFinite(lr) || lr < 0) throw new Error(`optimizer.step: learning rate must be finite and >= 0, got ${lr}`);
     for (const [name, gradient] of grads) {
@@ -87,17 +110,20 @@ export abstract class BaseOptimizer implements Optimizer {
       if (this.maxGradNorm !== undefined) clipScale = Math.min(1, this.maxGradNorm / (gradNorm + 1e-6));
     }
 
+    const normsOf = (i: number): SquaredNorms | undefined =>
+      squared === undefined ? undefined : { gradient: squared.gradients[i] * clipScale * clipScale, weights: squared.weights[i] };
+    const fused = this.fusedMomentum();
     tf.tidy(() => {
-      updated.forEach((parameter, i) => {
-        const raw = grads.get(parameter.name)!;
-        const gradient = clipScale === 1 ? raw : tf.mul(raw, clipScale);
-        const norms =
-          squared === undefined
-            ? undefined
-            : { gradient: squared.gradients[i] * clipScale * clipScale, weights: squared.weights[i] };
-        this.update(parameter, gradient, lr, norms);
-        parameter.updates += 1;
-      });
+      if (fused && updated.length > 0 && hasOptimizerKernels()) {
+        this.fusedStep(updated, grads, lr, clipScale, fused, normsOf);
+      } else {
+        updated.forEach((parameter, i) => {
+          const raw = grads.get(parameter.name)!;
+          const gradient = clipScale === 1 ? raw : tf.mul(raw, clipScale);
+          this.update(parameter, gradient, lr, normsOf(i));
+        });
+      }
+      for (const parameter of updated) parameter.updates += 1;
     });
     this.steps += 1;
     return { gradNorm, clipScale };
@@ -163,17 +189,40 @@ export abstract class BaseOptimizer implements Optimizer {
     return false;
   }
 
+  /** Every variable's update in one kernel call; the outputs replace the variables and their buffers. */
+  private fusedStep(
+    updated: Parameter[],
+    grads: Map<string, tf.Tensor>,
+    lr: number,
+    gradScale: number,
+    { momentum, nesterov }: { momentum: number; nesterov: boolean },
+    normsOf: (i: number) => SquaredNorms | undefined,
+  ): void {
+    const inputs: tf.NamedTensorMap = {};
+    const attrs: MomentumStepAttrs = { count: updated.length, lr, momentum, nesterov, gradScale, factors: [], decays: [] };
+    updated.forEach((parameter, i) => {
+      inputs[`w${i}`] = parameter.variable;
+      inputs[`g${i}`] = grads.get(parameter.name)!;
+      if (momentum !== 0) inputs[`b${i}`] = parameter.slots.get("momentum")!;
+      const { factor, decay } = this.momentumScales(parameter, lr, normsOf(i));
+      attrs.factors.push(factor);
+      attrs.decays.push(decay);
+    });
+    const outputs = tf.engine().runKernel(MOMENTUM_STEP_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const stride = momentum !== 0 ? 2 : 1;
+    updated.forEach((parameter, i) => {
+      parameter.variable.assign(outputs[i * stride]);
+      if (momentum !== 0) parameter.slots.get("momentum")!.assign(outputs[i * stride + 1]);
+    });
+  }
+
   private squaredNorms(updated: Parameter[], grads: Map<string, tf.Tensor>): { gradients: Float32Array; weights: Float32Array } {
     if (updated.length === 0) return { gradients: new Float32Array(0), weights: new Float32Array(0) };
-    // One stacked read-back per step rather than one per variable.
-    const stacked = tf.tidy(() =>
-      tf.stack(
-        updated.flatMap((parameter) => {
-          const gradientSquared = tf.sum(tf.square(grads.get(parameter.name)!));
-          return this.needsWeightNorms ? [gradientSquared, tf.sum(tf.square(parameter.variable))] : [gradientSquared];
-        }),
-      ),
-    );
+    const measured = updated.flatMap((parameter) => (this.needsWeightNorms ? [grads.get(parameter.name)!, parameter.variable] : [grads.get(parameter.name)!]));
+    // One read-back per step rather than one per variable; one kernel call where the backend has it.
+    const stacked = hasOptimizerKernels()
+      ? (tf.engine().runKernel(SQUARED_NORMS_KERNEL, Object.fromEntries(measured.map((t, i) => [`t${i}`, t]))) as tf.Tensor)
+      : tf.tidy(() => tf.stack(measured.map((t) => tf.sum(tf.square(t)))));
     const values = stacked.dataSync() as Float32Array;
     stacked.dispose();
     const stride = this.needsWeightNorms ? 2 : 1;

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { BaseOptimizer, type Parameter, type ParameterSetup } from "./optimizer.js";
+import { BaseOptimizer, type MomentumScales, type Parameter, type ParameterSetup } from "./optimizer.js";
 import type { SgdSpec } from "./types.js";
 
 /**
@@ -14,6 +14,14 @@ export class SgdOptimizer extends BaseOptimizer {
     setups: ParameterSetup[],
   ) {
     super(setups, spec.momentum !== 0 ? ["momentum"] : [], spec.maxGradNorm, false);
+  }
+
+  protected override fusedMomentum(): { momentum: number; nesterov: boolean } {
+    return { momentum: this.spec.momentum, nesterov: this.spec.nesterov };
+  }
+
+  protected override momentumScales(parameter: Parameter): MomentumScales {
+    return { factor: 1, decay: parameter.weightDecay };
   }
 
   protected update(parameter: Parameter, gradient: tf.Tensor, lr: number): void {
