@@ -1,7 +1,9 @@
 // Training-step speed: seerc's SwAV step (src/runtime/train/trainer.ts `trainStep`) on each
 // TensorFlow.js backend, next to PyTorch running the same model, loss, optimiser and batch
-// (bench/pytorch_swav.py: torchvision's RegNet built from the same stage table). The model is the
-// CPU-sized run of the engine notes (RegNetY_200MF, 2x64 px + 2x32 px crops; see experimentText).
+// (bench/pytorch_swav.py: torchvision's RegNet built from the same stage table). Two models: the
+// quickstart's own (experiments/quickstart.seer, wasm only: the speed target is set on it), and the
+// CPU-sized run of the engine notes (RegNetY_200MF, 2x64 px + 2x32 px crops; see experimentText), on
+// every backend and in the scaling tables.
 //
 //   node --import tsx bench/train.ts [--json] [--steps N] [--warmup N] [--no-scaling]
 //                                    [--backends wasm,cpu,tensorflow] [--cpu-steps N]
@@ -16,9 +18,9 @@
 // PyTorch runs with 2 threads (torch.set_num_threads(2)), in the default (NCHW) memory format and
 // in channels_last, and with 1 thread for reference: the wasm backend computes on one thread.
 //
-// With --json: one JSON object a line. Per backend (a backend that could not run has
-// available: false, a reason and null timings):
-//   { kind: "step", backend, seerc_step_ms, seerc_images_per_s, pytorch_step_ms, pytorch_images_per_s,
+// With --json: one JSON object a line. The quickstart model first, then per backend for RegNetY_200MF
+// (a backend that could not run has available: false, a reason and null timings):
+//   { kind: "step", model: "quickstart" | "RegNetY_200MF", backend, seerc_step_ms, seerc_images_per_s, pytorch_step_ms, pytorch_images_per_s,
 //     ratio, pytorch_channels_last_step_ms, ratio_channels_last, pytorch_1thread_step_ms,
 //     peak_rss_mb: { seerc, pytorch }, seerc_peak_rss_mb, pytorch_peak_rss_mb, rss_ratio, ... }
 // ratio = seerc step time / PyTorch (2 threads, default format) step time. Then one object per
@@ -74,6 +76,7 @@ experiment bench_train {
  * minutes, and the cpu backend (a step of ~3 minutes at batch 32) only if it starts within 6.
  */
 const SCALING_BUDGET_MS = 5 * 60 * 1000;
+const QUICKSTART = new URL("../experiments/quickstart.seer", import.meta.url).pathname;
 const CPU_BUDGET_MS = 6 * 60 * 1000;
 
 interface Args {
@@ -293,7 +296,7 @@ function table(headers: string[], rows: string[][]): string {
 }
 
 /** One main-table row: a seerc backend against the PyTorch runs. */
-function stepRow(result: WorkerResult, torch2: PytorchResult | null, torch2cl: PytorchResult | null, torch1: PytorchResult | null) {
+function stepRow(model: string, result: WorkerResult, torch2: PytorchResult | null, torch2cl: PytorchResult | null, torch1: PytorchResult | null) {
   const ratio = torch2 ? result.median_step_ms / torch2.median_step_ms : null;
   const ratioCl = torch2cl ? result.median_step_ms / torch2cl.median_step_ms : null;
   const rssRatio = torch2 ? result.peak_rss_mb / torch2.peak_rss_mb : null;
@@ -301,7 +304,7 @@ function stepRow(result: WorkerResult, torch2: PytorchResult | null, torch2cl: P
     kind: "step",
     backend: result.backend,
     backend_detail: result.backend_detail,
-    model: "RegNetY_200MF",
+    model,
     batch: result.batch,
     parameters: result.parameters,
     steps_timed: result.step_ms.length,
@@ -380,6 +383,24 @@ async function main(): Promise<void> {
         notes.push(`${backend}: not measured: ${why}`);
       }
     }
+
+    // --- The quickstart's own model, batch and crops (experiments/quickstart.seer): the speed target's figure.
+    const quickstart = join(dir, "quickstart.seer");
+    {
+      const { checkFiles } = await import("../src/cli/workspace.js");
+      const ir = checkFiles([QUICKSTART]).experiments[0]?.ir;
+      if (!ir) throw new Error(`${QUICKSTART} does not compile`);
+      writeFileSync(`${quickstart}.ir.json`, JSON.stringify(ir));
+    }
+    const quickstartSteps = 2 * args.steps;
+    const quickstartWarmup = args.warmup + 1;
+    const quickstartTorch = {
+      two: ok(await pytorch(quickstart, 2, false, quickstartWarmup, quickstartSteps)),
+      twoChannelsLast: ok(await pytorch(quickstart, 2, true, quickstartWarmup, quickstartSteps)),
+      one: ok(await pytorch(quickstart, 1, false, quickstartWarmup, quickstartSteps)),
+    };
+    const quickstartSeerc = args.backends.includes("wasm") ? await runSeerc(quickstart, { backend: "wasm", warmup: quickstartWarmup, steps: quickstartSteps }) : null;
+    if (quickstartSeerc && !quickstartSeerc.ok) notes.push(`quickstart model: seerc failed: ${quickstartSeerc.reason}`);
 
     // --- Scaling: batch size and model size, wasm against PyTorch (2 threads).
     const scalingSteps = 3;
@@ -463,7 +484,7 @@ async function main(): Promise<void> {
       }
       batch = result.batch;
       parameters = result.parameters;
-      const { json, row } = stepRow(result, torch2, torch2cl, torch1);
+      const { json, row } = stepRow("RegNetY_200MF", result, torch2, torch2cl, torch1);
       mainJson.push(json);
       mainRows.push(row);
     }
@@ -477,6 +498,24 @@ async function main(): Promise<void> {
       ["PyTorch, 1 thread", torch1],
     ] as const) {
       if (r) torchRows.push([`${label} (torch ${r.torch})`, fmt(r.median_step_ms), fmt((batch * 1000) / r.median_step_ms, 1), fmt(r.peak_rss_mb), "", "", ""]);
+    }
+    const quickstartJson: object[] = [];
+    if (quickstartSeerc?.ok) {
+      const q = quickstartSeerc;
+      const { json, row } = stepRow("quickstart", q, quickstartTorch.two, quickstartTorch.twoChannelsLast, quickstartTorch.one);
+      quickstartJson.push(json);
+      const rows = [row];
+      for (const [label, r] of [
+        ["PyTorch, 2 threads", quickstartTorch.two],
+        ["PyTorch, 2 threads, channels_last", quickstartTorch.twoChannelsLast],
+        ["PyTorch, 1 thread", quickstartTorch.one],
+      ] as const) {
+        if (r) rows.push([`${label} (torch ${r.torch})`, fmt(r.median_step_ms), fmt((q.batch * 1000) / r.median_step_ms, 1), fmt(r.peak_rss_mb), "", "", ""]);
+      }
+      out("");
+      out(`SwAV training step, the quickstart's model (experiments/quickstart.seer: AnyNet 32/64/128 with SE, BN head, ${q.parameters.toLocaleString("en")} parameters), batch ${q.batch}, crops 2x32px, 30 prototypes, LARS`);
+      out(`median of ${quickstartSteps} steps after ${quickstartWarmup} warm-up steps, fixed batch in memory (target: at most 2.0x PyTorch's 2-thread step)`);
+      out(table(["engine", "ms/step", "images/s", "peak RSS MB", "time vs PyTorch 2t", "vs channels_last", "RSS vs PyTorch"], rows));
     }
     out("");
     out(`SwAV training step, RegNetY_200MF (${parameters.toLocaleString("en")} parameters), head [368, 512, 128], batch ${batch}, crops 2x64px + 2x32px, 100 prototypes, 3 Sinkhorn iterations, LARS`);
@@ -496,7 +535,7 @@ async function main(): Promise<void> {
       notes.push(`the machine was busy (load average ${loadEnd[0].toFixed(1)} on ${cpus().length} cores): timings are inflated, PyTorch's 2-thread runs most of all (its threads spin while waiting for each other); re-run when idle`);
     }
     if (args.json) {
-      for (const row of [...mainJson, ...scalingJson]) console.log(JSON.stringify(row));
+      for (const row of [...quickstartJson, ...mainJson, ...scalingJson]) console.log(JSON.stringify(row));
       console.log(JSON.stringify({ kind: "machine", machine, load_average_start: load, load_average_end: loadEnd, wall_s: (Date.now() - started) / 1000, notes }));
     } else {
       out("");
