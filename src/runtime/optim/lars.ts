@@ -1,6 +1,5 @@
-import * as tf from "@tensorflow/tfjs";
-import { BaseOptimizer, type MomentumScales, type Parameter, type ParameterSetup, type SquaredNorms } from "./optimizer.js";
-import { momentumDirection } from "./sgd.js";
+import type { Parameter, ParameterSetup, SquaredNorms } from "./optimizer.js";
+import { MomentumSgdOptimizer, type MomentumScales } from "./momentum.js";
 import type { LarsSpec } from "./types.js";
 
 /** Apex LARC's default epsilon. */
@@ -17,8 +16,10 @@ export const LARC_DEFAULT_EPS = 1e-8;
  * at the global rate on its first update; matching the reference matters more here than tidiness.
  * Parameters with `adaptive: false` (adaptBiasAndBn: false) always take the plain SGD step on g + wd·w.
  */
-export class LarsOptimizer extends BaseOptimizer {
+export class LarsOptimizer extends MomentumSgdOptimizer {
   readonly kind = "lars" as const;
+  protected readonly momentum: number;
+  protected readonly nesterov: boolean;
   private readonly eps: number;
 
   constructor(
@@ -27,13 +28,11 @@ export class LarsOptimizer extends BaseOptimizer {
   ) {
     super(setups, spec.momentum !== 0 ? ["momentum"] : [], spec.maxGradNorm, true);
     this.eps = spec.eps ?? LARC_DEFAULT_EPS;
+    this.momentum = spec.momentum;
+    this.nesterov = spec.nesterov ?? false;
   }
 
-  protected override fusedMomentum(): { momentum: number; nesterov: boolean } {
-    return { momentum: this.spec.momentum, nesterov: this.spec.nesterov ?? false };
-  }
-
-  protected override momentumScales(parameter: Parameter, lr: number, norms: SquaredNorms | undefined): MomentumScales {
+  protected momentumScales(parameter: Parameter, lr: number, norms: SquaredNorms | undefined): MomentumScales {
     const { weightDecay, adaptive } = parameter;
     if (!adaptive) return { factor: 1, decay: weightDecay };
     const weightNorm = Math.sqrt(norms!.weights);
@@ -43,14 +42,5 @@ export class LarsOptimizer extends BaseOptimizer {
     // At lr 0 the factor / lr is +Infinity and the clip leaves 1, as in Apex.
     if (this.spec.clip === true) factor = Math.min(factor / lr, 1);
     return { factor, decay: weightDecay };
-  }
-
-  protected update(parameter: Parameter, gradient: tf.Tensor, lr: number, norms: SquaredNorms | undefined): void {
-    const { variable } = parameter;
-    const { factor, decay } = this.momentumScales(parameter, lr, norms);
-    let direction = decay !== 0 ? tf.add(gradient, tf.mul(variable, decay)) : gradient;
-    if (factor !== 1) direction = tf.mul(direction, factor);
-    const step = momentumDirection(parameter, direction, this.spec.momentum, this.spec.nesterov ?? false);
-    variable.assign(tf.sub(variable, tf.mul(step, lr)));
   }
 }

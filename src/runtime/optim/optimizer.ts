@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { hasOptimizerKernels, MOMENTUM_STEP_KERNEL, SQUARED_NORMS_KERNEL, type MomentumStepAttrs } from "../kernels/optimizer-kernels.js";
+import { hasOptimizerKernels, SQUARED_NORMS_KERNEL } from "../kernels/optimizer-kernels.js";
 import type { Optimizer, OptimizerKind, OptimizerState, OptimizerStepReport } from "./types.js";
 
 export const SLOT_SEPARATOR = "::";
@@ -21,15 +21,6 @@ export interface Parameter {
 export interface SquaredNorms {
   gradient: number;
   weights: number;
-}
-
-/**
- * A momentum-SGD step on d = (g + decay·w)·factor, the form LARS and SGD share: what one variable's
- * update needs besides the optimiser's momentum and Nesterov setting.
- */
-export interface MomentumScales {
-  factor: number;
-  decay: number;
 }
 
 export interface ParameterSetup {
@@ -73,16 +64,11 @@ export abstract class BaseOptimizer implements Optimizer {
   protected abstract update(parameter: Parameter, gradient: tf.Tensor, lr: number, norms: SquaredNorms | undefined): void;
 
   /**
-   * For optimisers that are momentum SGD on a scaled direction (SGD, LARS): their momentum setting,
-   * so that backends with the fused kernel update every variable in one call. Null: op by op only.
+   * Updates every variable at once where that is faster (one kernel call); false leaves it to `update`,
+   * variable by variable. Runs inside the step's tidy.
    */
-  protected fusedMomentum(): { momentum: number; nesterov: boolean } | null {
-    return null;
-  }
-
-  /** The direction's scales for one variable (called only when `fusedMomentum` is not null). */
-  protected momentumScales(_parameter: Parameter, _lr: number, _norms: SquaredNorms | undefined): MomentumScales {
-    throw new Error(`${this.kind}: no fused momentum step`);
+  protected updateAll(_updated: Parameter[], _grads: Map<string, tf.Tensor>, _lr: number, _gradScale: number, _normsOf: (i: number) => SquaredNorms | undefined): boolean {
+    return false;
   }
 
   step(grads: Map<string, tf.Tensor>, lr: number): OptimizerStepReport {
@@ -112,11 +98,8 @@ export abstract class BaseOptimizer implements Optimizer {
 
     const normsOf = (i: number): SquaredNorms | undefined =>
       squared === undefined ? undefined : { gradient: squared.gradients[i] * clipScale * clipScale, weights: squared.weights[i] };
-    const fused = this.fusedMomentum();
     tf.tidy(() => {
-      if (fused && updated.length > 0 && hasOptimizerKernels()) {
-        this.fusedStep(updated, grads, lr, clipScale, fused, normsOf);
-      } else {
+      if (updated.length === 0 || !this.updateAll(updated, grads, lr, clipScale, normsOf)) {
         updated.forEach((parameter, i) => {
           const raw = grads.get(parameter.name)!;
           const gradient = clipScale === 1 ? raw : tf.mul(raw, clipScale);
@@ -187,33 +170,6 @@ export abstract class BaseOptimizer implements Optimizer {
   /** Whether per-variable update counts are part of the state (they change the maths only for AdamW). */
   protected countsUpdates(): boolean {
     return false;
-  }
-
-  /** Every variable's update in one kernel call; the outputs replace the variables and their buffers. */
-  private fusedStep(
-    updated: Parameter[],
-    grads: Map<string, tf.Tensor>,
-    lr: number,
-    gradScale: number,
-    { momentum, nesterov }: { momentum: number; nesterov: boolean },
-    normsOf: (i: number) => SquaredNorms | undefined,
-  ): void {
-    const inputs: tf.NamedTensorMap = {};
-    const attrs: MomentumStepAttrs = { count: updated.length, lr, momentum, nesterov, gradScale, factors: [], decays: [] };
-    updated.forEach((parameter, i) => {
-      inputs[`w${i}`] = parameter.variable;
-      inputs[`g${i}`] = grads.get(parameter.name)!;
-      if (momentum !== 0) inputs[`b${i}`] = parameter.slots.get("momentum")!;
-      const { factor, decay } = this.momentumScales(parameter, lr, normsOf(i));
-      attrs.factors.push(factor);
-      attrs.decays.push(decay);
-    });
-    const outputs = tf.engine().runKernel(MOMENTUM_STEP_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    const stride = momentum !== 0 ? 2 : 1;
-    updated.forEach((parameter, i) => {
-      parameter.variable.assign(outputs[i * stride]);
-      if (momentum !== 0) parameter.slots.get("momentum")!.assign(outputs[i * stride + 1]);
-    });
   }
 
   private squaredNorms(updated: Parameter[], grads: Map<string, tf.Tensor>): { gradients: Float32Array; weights: Float32Array } {
