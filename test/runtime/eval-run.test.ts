@@ -9,14 +9,13 @@ import type { ExperimentIR } from "../../src/compile/ir.js";
 import { selectBackend } from "../../src/runtime/backend.js";
 import { createSwavModel, type SwavModel } from "../../src/runtime/model/index.js";
 import { modelSpecOf } from "../../src/runtime/train/specs.js";
-import { readSafetensors } from "../../src/runtime/train/safetensors.js";
+import { decodeSafetensors, encodeSafetensors, readSafetensors } from "../../src/runtime/train/safetensors.js";
 import type { RunEvent } from "../../src/runtime/train/events.js";
 import {
   decodeNpy,
   EvaluationError,
   extractFeatures,
   openEvaluationSplits,
-  encodeTorchSafetensors,
   PathListSource,
   runEvaluations,
   torchvisionStateDict,
@@ -219,7 +218,7 @@ describe("torchvision state dict (without PyTorch)", () => {
   it("round-trips every trunk tensor through the safetensors bytes, in PyTorch layout, with int64 num_batches_tracked", () => {
     const tensors = modelTensors(model);
     const state = torchvisionStateDict(modelSpecOf(ir).trunk, tensors, { numBatchesTracked: 42, label: "test" });
-    const bytes = encodeTorchSafetensors(state, { format: "pt" });
+    const bytes = encodeSafetensors(state, { format: "pt" });
     const headerLength = Number(bytes.readBigUInt64LE(0));
     const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString("utf8"));
     const data = bytes.subarray(8 + headerLength);
@@ -231,6 +230,8 @@ describe("torchvision state dict (without PyTorch)", () => {
       const e = header[`${b}.num_batches_tracked`];
       assert.deepEqual([e.dtype, e.shape], ["I64", []]);
       assert.equal(data.readBigInt64LE(e.data_offsets[0]), 42n);
+      const decoded = decodeSafetensors(bytes, "test").tensors.get(`${b}.num_batches_tracked`)!;
+      assert.deepEqual([decoded.dtype, Array.from(decoded.data)], ["I64", [42n]], "read back as int64 too");
     }
     for (const name of trunkNames) {
       const e = header[name];

@@ -11,4 +11,4 @@ export { openEvaluationSplits, lowShotRows, cappedRows, classBalancedRows, holdo
 export { findCheckpoint, isCheckpointDir, irPathFor, modelFromCheckpoint, type FoundCheckpoint } from "./checkpoint-model.js";
 export { listImageFiles, writeEmbeddings, formatOfPath, pathsSidecarOf, PathListSource, type EmbeddingFormat } from "./embed.js";
 export { encodeNpy, decodeNpy, NpyError } from "./npy.js";
-export { torchvisionStateDict, encodeTorchSafetensors, writeTorchSafetensors, convToTorch, trunkModules, type TorchTensor } from "./torchvision.js";
+export { torchvisionStateDict, writeTorchSafetensors, convToTorch, trunkModules, type TorchTensor } from "./torchvision.js";

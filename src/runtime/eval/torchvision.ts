@@ -4,11 +4,11 @@
 // `num_batches_tracked` (int64 scalar) so that `load_state_dict(strict=True)` finds every buffer.
 // The classifier `fc` is not part of a SwAV trunk: set `model.fc = torch.nn.Identity()` before
 // loading, and the model returns the pooled features seerc's `forwardTrunk` computes.
-import { writeFileDurably, type NamedTensor } from "../train/safetensors.js";
+import { encodeSafetensors, writeFileDurably, type NamedTensor } from "../train/safetensors.js";
 import { planBlocks, type TrunkSpec } from "../model/index.js";
 import { EvaluationError } from "./errors.js";
 
-export type TorchTensor = { dtype: "F32"; shape: number[]; data: Float32Array } | { dtype: "I64"; shape: number[]; data: BigInt64Array };
+export type TorchTensor = Extract<NamedTensor, { dtype: "F32" | "I64" }>;
 
 /** Module prefixes of the trunk's convolutions and BatchNorms, in torchvision's order. */
 export function trunkModules(trunk: TrunkSpec): { convs: string[]; convBiases: string[]; batchNorms: string[] } {
@@ -112,37 +112,7 @@ function expectedConvShapes(trunk: TrunkSpec): Map<string, number[]> {
   return shapes;
 }
 
-/**
- * safetensors bytes of a PyTorch state dict (F32 and I64 tensors; names sorted; header padded to 8
- * bytes). runtime/train/safetensors.ts writes checkpoints, which hold no int64 tensors.
- */
-export function encodeTorchSafetensors(tensors: ReadonlyMap<string, TorchTensor>, metadata: Record<string, string> = {}): Buffer {
-  const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
-  const names = [...tensors.keys()].sort();
-  let offset = 0;
-  for (const name of names) {
-    const t = tensors.get(name)!;
-    const count = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== count) throw new Error(`internal: tensor ${name} has ${t.data.length} values for shape [${t.shape}]`);
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
-  }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
-  const headerBytes = Buffer.from(json, "utf8");
-  const out = Buffer.alloc(8 + headerBytes.length + offset);
-  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
-  headerBytes.copy(out, 8);
-  let at = 8 + headerBytes.length;
-  for (const name of names) {
-    const t = tensors.get(name)!;
-    Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(out, at);
-    at += t.data.byteLength;
-  }
-  return out;
-}
-
+/** A PyTorch state dict as safetensors (F32 and I64 tensors), written durably. */
 export function writeTorchSafetensors(path: string, tensors: ReadonlyMap<string, TorchTensor>, metadata: Record<string, string> = {}): void {
-  writeFileDurably(path, encodeTorchSafetensors(tensors, metadata));
+  writeFileDurably(path, encodeSafetensors(tensors, metadata));
 }

@@ -6,15 +6,16 @@ import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs
  * checkpoints load in PyTorch (`safetensors.torch.load_file`) without conversion.
  */
 
-export type TensorDType = "F32" | "I32" | "F64";
+export type TensorDType = "F32" | "I32" | "F64" | "I64";
 
-export interface NamedTensor {
-  dtype: TensorDType;
-  shape: number[];
-  data: Float32Array | Int32Array | Float64Array;
-}
+/** I64 is for PyTorch state dicts (BatchNorm's num_batches_tracked); checkpoints hold none. */
+export type NamedTensor =
+  | { dtype: "F32"; shape: number[]; data: Float32Array }
+  | { dtype: "I32"; shape: number[]; data: Int32Array }
+  | { dtype: "F64"; shape: number[]; data: Float64Array }
+  | { dtype: "I64"; shape: number[]; data: BigInt64Array };
 
-const BYTES: Record<TensorDType, number> = { F32: 4, I32: 4, F64: 8 };
+const BYTES: Record<TensorDType, number> = { F32: 4, I32: 4, F64: 8, I64: 8 };
 
 export class SafetensorsError extends Error {}
 
@@ -75,10 +76,22 @@ export function decodeSafetensors(buffer: Buffer, label: string): { tensors: Map
     const bytes = buffer.subarray(dataStart + begin, dataStart + end);
     const copy = new Uint8Array(bytes.length);
     copy.set(bytes);
-    const data = e.dtype === "F32" ? new Float32Array(copy.buffer) : e.dtype === "I32" ? new Int32Array(copy.buffer) : new Float64Array(copy.buffer);
-    tensors.set(name, { dtype: e.dtype, shape: e.shape, data });
+    tensors.set(name, typedTensor(e.dtype, e.shape, copy.buffer));
   }
   return { tensors, metadata };
+}
+
+function typedTensor(dtype: TensorDType, shape: number[], buffer: ArrayBuffer): NamedTensor {
+  switch (dtype) {
+    case "F32":
+      return { dtype, shape, data: new Float32Array(buffer) };
+    case "I32":
+      return { dtype, shape, data: new Int32Array(buffer) };
+    case "F64":
+      return { dtype, shape, data: new Float64Array(buffer) };
+    case "I64":
+      return { dtype, shape, data: new BigInt64Array(buffer) };
+  }
 }
 
 export function readSafetensors(path: string): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
