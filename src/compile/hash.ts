@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 
 /**
  * Canonical JSON: object keys sorted at every depth (integer-like keys, which the IR never has, come
- * first in numeric order, as JavaScript orders them in any object), no whitespace, numbers as JavaScript prints
- * them (shortest round-trip form). Two IRs that mean the same have the same text, whatever the key
+ * first in numeric order, as JavaScript orders them in any object), no whitespace, numbers as
+ * JavaScript prints them (shortest round-trip form). Two IRs that mean the same have the same text, whatever the key
  * order or the formatting of the .seer file they came from.
  */
 export function canonicalJson(value: unknown): string {

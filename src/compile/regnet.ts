@@ -464,15 +464,15 @@ function blockComplexity(block: BlockShape, inputSize: number): Complexity {
   return total;
 }
 
-/** Params, multiply-adds and activations of the trunk (stem + stages) for one square image of side `size`. */
 /**
- * Per table (by identity) and image size: one check asks for the same counts from several derivations
- * (parameters, FLOPs per crop size, memory), and a sweep's trials rebuild equal tables, hence the key
- * on the table's content as well.
+ * Counts cached per table (by identity) and image size: one check asks for the same counts from several
+ * derivations (parameters, FLOPs per crop size, memory), and a sweep's trials rebuild equal tables,
+ * hence the key on the table's content as well.
  */
 const complexityByTable = new WeakMap<StageTable, Map<number, Complexity>>();
 const complexityByContent = new Map<string, Map<number, Complexity>>();
 
+/** Params, multiply-adds and activations of the trunk (stem + stages) for one square image of side `size`. */
 export function trunkComplexity(table: StageTable, size: number): Complexity {
   let bySize = complexityByTable.get(table);
   if (!bySize) {

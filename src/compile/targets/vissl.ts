@@ -315,7 +315,6 @@ function lrConfig(schedule: VisslSchedule): Mapping {
   }
 }
 
-/** Steps where a schedule can go wrong: each boundary and its neighbours, the ends, and an even sample. */
 type ScheduleMismatch = { step: number; actual: number; expected: number } | null;
 /** By schedule and run length: the trials of a sweep mostly share both, and each probe is a thousand steps. */
 const scheduleMismatches = new Map<string, ScheduleMismatch>();
@@ -341,6 +340,7 @@ function scheduleMismatch(pieces: ExperimentIR["schedule"]["pieces"], schedule: 
   return found;
 }
 
+/** Steps where a schedule can go wrong: each boundary and its neighbours, the ends, and an even sample. */
 function probeSteps(boundaries: readonly number[], total: number): number[] {
   const steps = new Set<number>([0, total - 1]);
   for (const b of boundaries) for (const s of [b - 1, b, b + 1]) if (s >= 0 && s < total) steps.add(s);

@@ -105,10 +105,9 @@ export async function decodeImageBytes(bytes: Buffer, limits: DecodeLimits, redu
         const sourceWidth = rotated ? meta.height : meta.width;
         const sourceHeight = rotated ? meta.width : meta.height;
         const factor = reduce(sourceWidth, sourceHeight);
-        if (factor >= MIN_REDUCTION && factor < MIN_LIBVIPS_REDUCTION) halve = true;
-        else if (factor >= MIN_LIBVIPS_REDUCTION) {
+        if (factor >= MIN_LIBVIPS_REDUCTION) {
           target = { width: Math.max(1, Math.round(sourceWidth / factor)), height: Math.max(1, Math.round(sourceHeight / factor)), sourceWidth, sourceHeight };
-        }
+        } else halve = factor >= MIN_REDUCTION;
       }
     }
     let pipeline = sharp(bytes, options).autoOrient();

@@ -151,12 +151,13 @@ export class SampleProcessor {
   private async processInTurn(job: ProcessJob): Promise<SlotResult[]> {
     try {
       return await this.renderSlots(job);
-    } finally {
-      // After a failure, this job's slots must not linger in the look-ahead of the next.
+    } catch (error) {
+      // A job that fails part-way must not leave its remaining slots in the look-ahead of the next.
       for (const slotJob of job.slots) this.started.delete(slotJob);
       const mine = new Set(job.slots);
       const others = this.upcoming.filter((slotJob) => !mine.has(slotJob));
       this.upcoming.splice(0, this.upcoming.length, ...others);
+      throw error;
     }
   }
 
