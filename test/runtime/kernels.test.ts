@@ -20,6 +20,8 @@ import {
   groupedConv2d,
   groupedConv2dBiasActivation,
   scaleChannels,
+  setSimdWeightGradient,
+  simdWeightGradientActive,
   squeezeExcite,
   symmetricPadding,
   type BatchNormState,
@@ -177,6 +179,12 @@ describe("wasm convolution gradient kernels", () => {
     // More than 4 input channels: the weight gradient takes the batch-of-channels convolution
     // instead of im2col.
     { name: "3x3 stride 1 pad 1, 6 input channels", x: [2, 5, 6, 6], f: [3, 3, 6, 4], stride: 1, pad: symmetricPadding(1) },
+    // Output channels a multiple of 4 run the SIMD weight-gradient kernel (below, both ways): the
+    // stem's shape (3 inputs), input and output counts that leave partial register tiles, strides
+    // with padding on odd sizes.
+    { name: "stem-like 3x3 stride 2 pad 1, 3 in / 8 out, odd size", x: [2, 9, 7, 3], f: [3, 3, 3, 8], stride: 2, pad: symmetricPadding(1) },
+    { name: "1x1, 5 in / 12 out (partial tiles)", x: [2, 3, 5, 5], f: [1, 1, 5, 12], stride: 1, pad: "valid" },
+    { name: "3x3 stride 2 same, 9 in / 4 out, even size", x: [1, 8, 6, 9], f: [3, 3, 9, 4], stride: 2, pad: "same" },
     { name: "3x3 stride 2 pad 1, 6 input channels, odd size", x: [3, 7, 5, 6], f: [3, 3, 6, 5], stride: 2, pad: symmetricPadding(1) },
     { name: "1x1 stride 2, even size, 9 rows (transpose remainder)", x: [1, 6, 6, 3], f: [1, 1, 3, 4], stride: 2, pad: "valid" },
     {
@@ -187,15 +195,30 @@ describe("wasm convolution gradient kernels", () => {
       pad: [[0, 0], [2, 1], [1, 2], [0, 0]],
     },
   ];
-  for (const c of cases) {
-    it(`${c.name}: matches cpu and finite differences`, async () => {
-      const conv: TensorFn = ([x, f]) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad);
-      const inputs = [input(c.x, 1), input(c.f, 2)];
-      await crossCheck(conv, inputs, c.name);
-      const error = await finiteDifferenceError("wasm", conv, inputs, 1e-2);
-      assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
-    });
+  for (const simd of [true, false]) {
+    for (const c of cases) {
+      it(`${c.name}${simd ? "" : ", SIMD kernel off"}: matches cpu and finite differences`, async () => {
+        const previous = setSimdWeightGradient(simd);
+        try {
+          const conv: TensorFn = ([x, f]) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad);
+          const inputs = [input(c.x, 1), input(c.f, 2)];
+          await crossCheck(conv, inputs, c.name);
+          const error = await finiteDifferenceError("wasm", conv, inputs, 1e-2);
+          assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
+        } finally {
+          setSimdWeightGradient(previous);
+        }
+      });
+    }
   }
+
+  it("the SIMD weight-gradient kernel runs on this wasm backend (so the cases above test it)", async () => {
+    await tf.setBackend("wasm");
+    assert.ok(simdWeightGradientActive(tf.backend()));
+    const previous = setSimdWeightGradient(false);
+    assert.ok(!simdWeightGradientActive(tf.backend()));
+    setSimdWeightGradient(previous);
+  });
 });
 
 describe("wasm Identity (shares memory)", () => {
@@ -464,24 +487,33 @@ describe("groupedConv2d", () => {
     { name: "6 groups, 2x2 input", x: [3, 2, 2, 12], groups: 6, cout: 12, stride: 1 },
     { name: "2 groups, stride 2, 5x7 input", x: [2, 5, 7, 4], groups: 2, cout: 6, stride: 2 },
     { name: "3 groups, stride 2, 4x4 input, 1 in / 3 out per group", x: [2, 4, 4, 3], groups: 3, cout: 9, stride: 2 },
+    // Output channels per group a multiple of 4: the weight gradient runs the SIMD kernel.
+    { name: "4 groups of 8, stride 1", x: [2, 5, 6, 32], groups: 4, cout: 32, stride: 1 },
+    { name: "2 groups, stride 2, 5x7 input, 3 in / 8 out per group", x: [2, 5, 7, 6], groups: 2, cout: 16, stride: 2 },
+    { name: "3 groups, 1x1 input, 4 per group", x: [3, 1, 1, 12], groups: 3, cout: 12, stride: 1 },
   ];
-  for (const c of cases) {
-    it(`${c.name}: equals a block-diagonal dense conv on cpu, in value and gradient`, async () => {
-      const filter = input([3, 3, c.x[3] / c.groups, c.cout], 41);
-      const x = input(c.x, 42);
-      const options = { strides: c.stride, pad: symmetricPadding(1), groups: c.groups };
-      const grouped: TensorFn = ([xs, f]) => groupedConv2d(xs as tf.Tensor4D, f as tf.Tensor4D, options);
-      const mine = await valueAndGrads("wasm", grouped, [x, filter]);
-      const dense = await valueAndGrads(
-        "cpu",
-        ([xs, f]) => tf.conv2d(xs as tf.Tensor4D, f as tf.Tensor4D, c.stride, symmetricPadding(1)),
-        [x, blockDiagonal(filter, c.groups)],
-      );
-      assertClose(mine.y, dense.y, CROSS_TOLERANCE, "forward");
-      assertClose(mine.grads[0], dense.grads[0], CROSS_TOLERANCE, "input gradient");
-      assertClose(mine.grads[1], gatherGroups(dense.grads[1], filter.shape, c.groups), CROSS_TOLERANCE, "filter gradient");
-      const error = await finiteDifferenceError("wasm", grouped, [x, filter], 1e-2);
-      assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
+  for (const c of cases) for (const simd of [true, false]) {
+    it(`${c.name}${simd ? "" : ", SIMD kernel off"}: equals a block-diagonal dense conv on cpu, in value and gradient`, async () => {
+      const previous = setSimdWeightGradient(simd);
+      try {
+        const filter = input([3, 3, c.x[3] / c.groups, c.cout], 41);
+        const x = input(c.x, 42);
+        const options = { strides: c.stride, pad: symmetricPadding(1), groups: c.groups };
+        const grouped: TensorFn = ([xs, f]) => groupedConv2d(xs as tf.Tensor4D, f as tf.Tensor4D, options);
+        const mine = await valueAndGrads("wasm", grouped, [x, filter]);
+        const dense = await valueAndGrads(
+          "cpu",
+          ([xs, f]) => tf.conv2d(xs as tf.Tensor4D, f as tf.Tensor4D, c.stride, symmetricPadding(1)),
+          [x, blockDiagonal(filter, c.groups)],
+        );
+        assertClose(mine.y, dense.y, CROSS_TOLERANCE, "forward");
+        assertClose(mine.grads[0], dense.grads[0], CROSS_TOLERANCE, "input gradient");
+        assertClose(mine.grads[1], gatherGroups(dense.grads[1], filter.shape, c.groups), CROSS_TOLERANCE, "filter gradient");
+        const error = await finiteDifferenceError("wasm", grouped, [x, filter], 1e-2);
+        assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
+      } finally {
+        setSimdWeightGradient(previous);
+      }
     });
   }
 

@@ -3,6 +3,7 @@
 // Conv2DBackpropInput kernels that replace the stock ones, and per group by the grouped convolution.
 import * as tf from "@tensorflow/tfjs";
 import { derivedTensors, dilateInto, im2colTransposed, subsample, transpose2d, transposeInto, type KernelCalls } from "./wasm-heap.js";
+import { simdWeightGradient } from "./wasm-simd-weight-gradient.js";
 
 type Padding = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
 
@@ -51,6 +52,7 @@ const IM2COL_MAX_CHANNELS = 4;
 
 /**
  * dW[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, oh·s + kh − padTop, ow·s + kw − padLeft, ci] · dy[n,oh,ow,co].
+ *  - the generated SIMD kernel (wasm-simd-weight-gradient.ts) wherever it runs; otherwise:
  *  - 1x1 without padding: a matrix product xᵀ·dy over the M = N·OH·OW pixels (x subsampled first
  *    when strided), with x transposed by a cache-blocked copy.
  *  - few input channels (the stem): the same product with the transposed im2col of x.
@@ -69,6 +71,16 @@ export function conv2dBackpropFilter(
   const { top, bottom, left, right } = info.padInfo;
   const ci = x.shape[3];
   const co = dy.shape[3];
+  const simd = simdWeightGradient(calls, x, dy, {
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    padTop: top,
+    padLeft: left,
+    groups: 1,
+  });
+  if (simd !== null) return simd;
   const pixels = x.shape[0] * oh * ow;
   if (kh === 1 && kw === 1 && top + bottom + left + right === 0) {
     const used = sh === 1 && sw === 1 ? x : subsample(calls, x, sh, sw, oh, ow);

@@ -13,6 +13,7 @@
 // when the active backend has them and the stock split/concat formulation everywhere else.
 import * as tf from "@tensorflow/tfjs";
 import { convGeometry, matMul2d } from "./wasm-conv.js";
+import { simdWeightGradient } from "./wasm-simd-weight-gradient.js";
 import {
   copyBlocks,
   dilateInto,
@@ -288,13 +289,24 @@ function groupedBackpropInput(calls: KernelCalls, dy: tf.TensorInfo, filter: tf.
 }
 
 /**
- * dW of group g = one forward convolution with the group's input channels read as a batch of
+ * The generated SIMD kernel computes every group's dW in place where it runs. Otherwise, dW of
+ * group g = one forward convolution with the group's input channels read as a batch of
  * images [Cg, H, W, N] and its dy as a stride-dilated filter [OH, OW, N, Cog] (output
  * [Cg, KH, KW, Cog]); both layouts are written straight from x and dy by one gather each.
  */
 function groupedBackpropFilter(calls: KernelCalls, x: tf.TensorInfo, dy: tf.TensorInfo, attrs: GroupedConvAttrs): tf.TensorInfo {
   const g = geometry(attrs);
   const [kh, kw, groupIn, outChannels] = attrs.filterShape;
+  const simd = simdWeightGradient(calls, x, dy, {
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: g.info.strideHeight,
+    strideWidth: g.info.strideWidth,
+    padTop: g.info.padInfo.top,
+    padLeft: g.info.padInfo.left,
+    groups: g.groups,
+  });
+  if (simd !== null) return simd;
   const out = calls.alloc([kh, kw, groupIn, outChannels], true);
   if (g.centreOnly) {
     const n = x.shape[0];

@@ -1,0 +1,263 @@
+// Convolution weight gradients as a generated 128-bit SIMD kernel that runs on the wasm backend's
+// memory.
+//
+// dW[kh,kw,i,o] = Σ_{n,oh,ow} x[n, oh·s + kh − padTop, ow·s + kw − padLeft, i] · dy[n,oh,ow,o] is,
+// for each filter tap, a product of two long, thin matrices whose shared dimension is every output
+// pixel. Through XNNPACK that product needs one operand transposed and the other repacked as a
+// weight matrix, each at several nanoseconds a value; with the few channels of a CPU-sized RegNet
+// (3 at the stem, 8 per group) that costs several times the arithmetic. The kernel here reads x and
+// dy where they lie (NHWC, any channel offset and stride), keeps a tile of dW in registers while it
+// walks the pixels, and so touches each input once per tile.
+import * as tf from "@tensorflow/tfjs";
+import { ModuleWriter, type FunctionWriter, type Local } from "./wasm-assembler.js";
+import type { KernelCalls } from "./wasm-heap.js";
+
+/** Register tile: input channels held as scalars × groups of 4 output channels. */
+interface Tile {
+  readonly inputs: number;
+  readonly outputVectors: number;
+}
+
+/**
+ * The largest tile. Measured on the quickstart's and RegNetY's shapes, 4x2 and 2x4 (8 vector
+ * accumulators) were fastest; 16 accumulators spill on x86-64's 16 vector registers.
+ */
+const MAX_TILE: Tile = { inputs: 4, outputVectors: 2 };
+/**
+ * The parameter list of every tile function (all i32; addresses and strides in bytes). One call
+ * covers a tilesIn × tilesOut grid of equal tiles: tile (r, c) reads x from x + r·4·inputs, dy from
+ * dy + c·16·outputVectors and writes out + r·inputs·outStride + c·16·outputVectors.
+ */
+const PARAMS = [
+  "x", "dy", "out",
+  "count0", "xStride0", "dyStride0",
+  "count1", "xStride1", "dyStride1",
+  "count2", "xStride2", "dyStride2",
+  "outStride", "tilesIn", "tilesOut",
+] as const;
+
+const tileName = (tile: Tile) => `tile_${tile.inputs}x${tile.outputVectors}`;
+
+function writeTile(f: FunctionWriter, tile: Tile): void {
+  const p = Object.fromEntries(PARAMS.map((name, index) => [name, f.param(index)])) as Record<(typeof PARAMS)[number], Local>;
+  const acc: Local[][] = Array.from({ length: tile.inputs }, () => Array.from({ length: tile.outputVectors }, () => f.local("v128")));
+  const dyVectors = Array.from({ length: tile.outputVectors }, () => f.local("v128"));
+  const xSplat = f.local("v128");
+  const levels = [0, 1, 2].map(() => ({ x: f.local("i32"), dy: f.local("i32"), count: f.local("i32") }));
+  const counts = [p.count0, p.count1, p.count2];
+  const xStrides = [p.xStride0, p.xStride1, p.xStride2];
+  const dyStrides = [p.dyStride0, p.dyStride1, p.dyStride2];
+  const rowTile = { x: f.local("i32"), out: f.local("i32"), count: f.local("i32"), outStep: f.local("i32") };
+  const columnTile = { dy: f.local("i32"), out: f.local("i32"), count: f.local("i32") };
+  const row = f.local("i32");
+
+  const walk = (level: number) => {
+    const from = level === 0 ? { x: rowTile.x, dy: columnTile.dy } : levels[level - 1];
+    f.get(from.x).set(levels[level].x);
+    f.get(from.dy).set(levels[level].dy);
+    f.get(counts[level]).set(levels[level].count);
+    f.countdown(levels[level].count, () => {
+      if (level < 2) walk(level + 1);
+      else accumulatePixel();
+      f.addTo(levels[level].x, xStrides[level]);
+      f.addTo(levels[level].dy, dyStrides[level]);
+    });
+  };
+  const accumulatePixel = () => {
+    const { x, dy } = levels[2];
+    dyVectors.forEach((vector, v) => f.get(dy).v128Load(16 * v).set(vector));
+    for (let i = 0; i < tile.inputs; i++) {
+      f.get(x).v128Load32Splat(4 * i).set(xSplat);
+      for (let v = 0; v < tile.outputVectors; v++) {
+        f.get(acc[i][v]).get(xSplat).get(dyVectors[v]).f32x4Mul().f32x4Add().set(acc[i][v]);
+      }
+    }
+  };
+  const oneTile = () => {
+    for (const vectors of acc) for (const local of vectors) f.v128Zero().set(local);
+    walk(0);
+    f.get(columnTile.out).set(row);
+    for (let i = 0; i < tile.inputs; i++) {
+      if (i > 0) f.addTo(row, p.outStride);
+      for (let v = 0; v < tile.outputVectors; v++) f.get(row).get(acc[i][v]).v128Store(16 * v);
+    }
+  };
+
+  f.get(p.outStride).i32(tile.inputs).i32Mul().set(rowTile.outStep);
+  f.get(p.x).set(rowTile.x).get(p.out).set(rowTile.out).get(p.tilesIn).set(rowTile.count);
+  f.countdown(rowTile.count, () => {
+    f.get(p.dy).set(columnTile.dy).get(rowTile.out).set(columnTile.out).get(p.tilesOut).set(columnTile.count);
+    f.countdown(columnTile.count, () => {
+      oneTile();
+      f.get(columnTile.dy).i32(16 * tile.outputVectors).i32Add().set(columnTile.dy);
+      f.get(columnTile.out).i32(16 * tile.outputVectors).i32Add().set(columnTile.out);
+    });
+    f.get(rowTile.x).i32(4 * tile.inputs).i32Add().set(rowTile.x);
+    f.addTo(rowTile.out, rowTile.outStep);
+  });
+}
+
+type TileFunction = (...args: number[]) => void;
+type Tiles = (tile: Tile) => TileFunction;
+
+function compileTiles(memory: WebAssembly.Memory): Tiles {
+  const writer = new ModuleWriter();
+  for (let inputs = 1; inputs <= MAX_TILE.inputs; inputs++) {
+    for (let outputVectors = 1; outputVectors <= MAX_TILE.outputVectors; outputVectors++) {
+      const tile = { inputs, outputVectors };
+      writer.addFunction(tileName(tile), PARAMS.map(() => "i32" as const), (f) => writeTile(f, tile));
+    }
+  }
+  const module = new WebAssembly.Module(writer.encode());
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return (tile) => instance.exports[tileName(tile)] as TileFunction;
+}
+
+const compiled = new WeakMap<object, Tiles | null>();
+let enabled = true;
+
+/**
+ * Switches the SIMD kernel off (or back on) and returns the previous setting: the tests run every
+ * convolution case through both the SIMD kernel and the XNNPACK formulations it replaces.
+ */
+export function setSimdWeightGradient(on: boolean): boolean {
+  const previous = enabled;
+  enabled = on;
+  return previous;
+}
+
+/** Whether the SIMD kernel runs on this backend (wasm with 128-bit SIMD, and switched on). */
+export function simdWeightGradientActive(backend: tf.KernelBackend): boolean {
+  return enabled && tilesFor(backend) !== null;
+}
+
+/** The wasm backend's memory: Emscripten keeps the instance's exports as `asm` on the module. */
+function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | undefined {
+  const memory = (backend as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+/** The tile functions on this backend's memory, or null where they cannot run (no SIMD, no memory). */
+function tilesFor(backend: tf.KernelBackend): Tiles | null {
+  let tiles = compiled.get(backend);
+  if (tiles === undefined) {
+    const memory = backendMemory(backend);
+    try {
+      tiles = memory === undefined ? null : compileTiles(memory);
+    } catch {
+      // An engine without 128-bit SIMD rejects the module; the XNNPACK formulation stays in use.
+      tiles = null;
+    }
+    compiled.set(backend, tiles);
+  }
+  return tiles;
+}
+
+/** One loop level of the pixel walk: how many steps and how far each step moves in x and in dy. */
+interface PixelLoop {
+  readonly count: number;
+  readonly xStride: number;
+  readonly dyStride: number;
+}
+
+/**
+ * out[i·outStride + o] = Σ over the 3-level pixel walk of x[xAt + i] · dy[dyAt + o] for
+ * i < inputs, o < outputs (element offsets and strides, float32; outputs a multiple of 4), in at
+ * most four calls: the grid of full register tiles and the partial ones at its edges. An empty
+ * walk leaves `out` as it is.
+ */
+function weightGradientBlock(
+  tiles: Tiles,
+  xAt: number,
+  dyAt: number,
+  outAt: number,
+  outStride: number,
+  inputs: number,
+  outputs: number,
+  loops: readonly [PixelLoop, PixelLoop, PixelLoop],
+): void {
+  const [l0, l1, l2] = loops;
+  if (l0.count <= 0 || l1.count <= 0 || l2.count <= 0) return;
+  const vectors = outputs / 4;
+  const fullIn = Math.floor(inputs / MAX_TILE.inputs);
+  const fullOut = Math.floor(vectors / MAX_TILE.outputVectors);
+  // The grid of full tiles, then the partial column, the partial row and the corner.
+  const parts = [
+    { inputs: MAX_TILE.inputs, outputVectors: MAX_TILE.outputVectors, tilesIn: fullIn, tilesOut: fullOut, i: 0, o: 0 },
+    { inputs: MAX_TILE.inputs, outputVectors: vectors % MAX_TILE.outputVectors, tilesIn: fullIn, tilesOut: 1, i: 0, o: fullOut },
+    { inputs: inputs % MAX_TILE.inputs, outputVectors: MAX_TILE.outputVectors, tilesIn: 1, tilesOut: fullOut, i: fullIn, o: 0 },
+    { inputs: inputs % MAX_TILE.inputs, outputVectors: vectors % MAX_TILE.outputVectors, tilesIn: 1, tilesOut: 1, i: fullIn, o: fullOut },
+  ];
+  for (const part of parts) {
+    if (part.inputs === 0 || part.outputVectors === 0 || part.tilesIn === 0 || part.tilesOut === 0) continue;
+    const i = part.i * MAX_TILE.inputs;
+    const o = 4 * part.o * MAX_TILE.outputVectors;
+    tiles(part)(
+      4 * (xAt + i), 4 * (dyAt + o), 4 * (outAt + i * outStride + o),
+      l0.count, 4 * l0.xStride, 4 * l0.dyStride,
+      l1.count, 4 * l1.xStride, 4 * l1.dyStride,
+      l2.count, 4 * l2.xStride, 4 * l2.dyStride,
+      4 * outStride, part.tilesIn, part.tilesOut,
+    );
+  }
+}
+
+/** The convolution whose weight gradient is wanted (NHWC; padding as tfjs computed it). */
+export interface WeightGradientGeometry {
+  readonly filterHeight: number;
+  readonly filterWidth: number;
+  readonly strideHeight: number;
+  readonly strideWidth: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  /** Channel groups: group g reads input channels [g·Cin/G, (g+1)·Cin/G) and writes outputs [g·Cout/G, ...). */
+  readonly groups: number;
+}
+
+/** First and one-past-last output index whose tap `tap` reads inside [0, size). */
+function validRange(size: number, outSize: number, tap: number, stride: number, pad: number): [number, number] {
+  const first = Math.max(0, Math.ceil((pad - tap) / stride));
+  const last = Math.min(outSize - 1, Math.floor((size - 1 + pad - tap) / stride));
+  return [first, Math.max(first, last + 1)];
+}
+
+/**
+ * The weight gradient [KH, KW, Cin/G, Cout] of a (grouped) convolution with the SIMD kernel, or
+ * null when it cannot run here (no SIMD; output channels per group not a multiple of 4), in which
+ * case the caller uses its XNNPACK formulation.
+ */
+export function simdWeightGradient(
+  calls: KernelCalls,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  geometry: WeightGradientGeometry,
+): tf.TensorInfo | null {
+  const [n, h, w, channels] = x.shape;
+  const [, outH, outW, outChannels] = dy.shape;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padTop, padLeft, groups } = geometry;
+  const groupIn = channels / groups;
+  const groupOut = outChannels / groups;
+  if (groupOut % 4 !== 0 || !enabled) return null;
+  const tiles = tilesFor(calls.backend);
+  if (tiles === null) return null;
+  const out = calls.alloc([kh, kw, groupIn, outChannels], true);
+  const xBase = calls.view(x).byteOffset / 4;
+  const dyBase = calls.view(dy).byteOffset / 4;
+  const outBase = calls.view(out).byteOffset / 4;
+  const batchLoop = { count: n, xStride: h * w * channels, dyStride: outH * outW * outChannels };
+  for (let a = 0; a < kh; a++) {
+    const [row0, row1] = validRange(h, outH, a, sh, padTop);
+    const rowLoop = { count: row1 - row0, xStride: sh * w * channels, dyStride: outW * outChannels };
+    for (let b = 0; b < kw; b++) {
+      const [col0, col1] = validRange(w, outW, b, sw, padLeft);
+      const colLoop = { count: col1 - col0, xStride: sw * channels, dyStride: outChannels };
+      const xAt = xBase + ((row0 * sh + a - padTop) * w + (col0 * sw + b - padLeft)) * channels;
+      const dyAt = dyBase + (row0 * outW + col0) * outChannels;
+      const outAt = outBase + (a * kw + b) * groupIn * outChannels;
+      for (let g = 0; g < groups; g++) {
+        weightGradientBlock(tiles, xAt + g * groupIn, dyAt + g * groupOut, outAt + g * groupOut, outChannels, groupIn, groupOut, [batchLoop, rowLoop, colLoop]);
+      }
+    }
+  }
+  return out;
+}
