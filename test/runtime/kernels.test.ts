@@ -20,8 +20,8 @@ import {
   groupedConv2d,
   groupedConv2dBiasActivation,
   scaleChannels,
-  setSimdWeightGradient,
-  simdWeightGradientActive,
+  setSimdKernels,
+  simdKernelsActive,
   squeezeExcite,
   symmetricPadding,
   type BatchNormState,
@@ -198,7 +198,7 @@ describe("wasm convolution gradient kernels", () => {
   for (const simd of [true, false]) {
     for (const c of cases) {
       it(`${c.name}${simd ? "" : ", SIMD kernel off"}: matches cpu and finite differences`, async () => {
-        const previous = setSimdWeightGradient(simd);
+        const previous = setSimdKernels(simd);
         try {
           const conv: TensorFn = ([x, f]) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad);
           const inputs = [input(c.x, 1), input(c.f, 2)];
@@ -206,18 +206,18 @@ describe("wasm convolution gradient kernels", () => {
           const error = await finiteDifferenceError("wasm", conv, inputs, 1e-2);
           assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
         } finally {
-          setSimdWeightGradient(previous);
+          setSimdKernels(previous);
         }
       });
     }
   }
 
-  it("the SIMD weight-gradient kernel runs on this wasm backend (so the cases above test it)", async () => {
+  it("the generated SIMD kernels run on this wasm backend (so the cases above test them)", async () => {
     await tf.setBackend("wasm");
-    assert.ok(simdWeightGradientActive(tf.backend()));
-    const previous = setSimdWeightGradient(false);
-    assert.ok(!simdWeightGradientActive(tf.backend()));
-    setSimdWeightGradient(previous);
+    assert.ok(simdKernelsActive(tf.backend()));
+    const previous = setSimdKernels(false);
+    assert.ok(!simdKernelsActive(tf.backend()));
+    setSimdKernels(previous);
   });
 });
 
@@ -335,8 +335,21 @@ describe("batchNormTrain (closed-form backward)", () => {
     { name: "NHWC, ReLU", shape: [2, 3, 4, 5], relu: true, residual: false },
     { name: "NHWC, residual + ReLU", shape: [2, 3, 3, 4], relu: true, residual: true },
     { name: "[N, C], no activation", shape: [5, 7], relu: false, residual: false },
+    // Channels a multiple of 4 run the generated SIMD passes (each case below runs both ways).
+    { name: "NHWC, ReLU, 8 channels", shape: [2, 3, 4, 8], relu: true, residual: false },
+    { name: "NHWC, residual without ReLU, 8 channels", shape: [2, 2, 3, 8], relu: false, residual: true },
+    { name: "[N, C], no activation, 12 channels", shape: [5, 12], relu: false, residual: false },
   ];
-  for (const v of variants) {
+  for (const v of variants) for (const simd of [true, false]) {
+    const label = `${v.name}${simd ? "" : ", SIMD kernels off"}`;
+    const withSimd = async (body: () => Promise<void>) => {
+      const previous = setSimdKernels(simd);
+      try {
+        await body();
+      } finally {
+        setSimdKernels(previous);
+      }
+    };
     const channels = v.shape[v.shape.length - 1];
     const inputs = [input(v.shape, 11, 2), input([channels], 12, 0.5), input([channels], 13, 0.5)];
     if (v.residual) inputs.push(input(v.shape, 14));
@@ -352,43 +365,50 @@ describe("batchNormTrain (closed-form backward)", () => {
     const reference: TensorFn = ([x, g, b, r]) => referenceBatchNorm(x, g, b, v.relu, r);
     const preActivation: TensorFn = ([x, g, b, r]) => referenceBatchNorm(x, g, b, false, r);
 
-    it(`${v.name}: equals stock-op batch norm and its autodiff gradient on cpu`, async () => {
-      const mine = await valueAndGrads("cpu", ours, inputs);
-      const stock = await valueAndGrads("cpu", reference, inputs);
-      assertClose(mine.y, stock.y, CROSS_TOLERANCE, "forward");
-      mine.grads.forEach((g, k) => assertClose(g, stock.grads[k], 5e-4, `gradient ${k}`));
-      await crossCheck(ours, inputs, v.name);
-    });
-    it(`${v.name}: passes finite differences on wasm`, async () => {
-      const error = await finiteDifferenceError("wasm", ours, inputs, 3e-3, {
-        directions: 4,
-        preActivation: v.relu ? preActivation : undefined,
-      });
-      assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
-    });
+    it(`${label}: equals stock-op batch norm and its autodiff gradient on cpu`, () =>
+      withSimd(async () => {
+        const mine = await valueAndGrads("cpu", ours, inputs);
+        const stock = await valueAndGrads("cpu", reference, inputs);
+        assertClose(mine.y, stock.y, CROSS_TOLERANCE, "forward");
+        mine.grads.forEach((g, k) => assertClose(g, stock.grads[k], 5e-4, `gradient ${k}`));
+        await crossCheck(ours, inputs, v.name);
+      }));
+    it(`${label}: passes finite differences on wasm`, () =>
+      withSimd(async () => {
+        const error = await finiteDifferenceError("wasm", ours, inputs, 3e-3, {
+          directions: 4,
+          preActivation: v.relu ? preActivation : undefined,
+        });
+        assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
+      }));
   }
 
-  it("updates the running statistics with momentum 0.1 and the unbiased variance", async () => {
-    await tf.setBackend("wasm");
-    const x = input([4, 2, 3, 2], 21, 3);
-    const state = freshState(tf.ones([2]), tf.zeros([2]), 2);
-    state.runningMean.assign(tf.tensor1d([0.5, -1]));
-    state.runningVar.assign(tf.tensor1d([2, 0.25]));
-    tf.tidy(() => batchNormTrain(tf.tensor(x.values, x.shape), state, { relu: false, updateRunningStats: true }));
-    const expectedMean: number[] = [];
-    const expectedVar: number[] = [];
-    [0.5, -1].forEach((previousMean, c) => {
-      const column = Array.from(x.values).filter((_, i) => i % 2 === c);
-      const mean = column.reduce((a, b) => a + b, 0) / column.length;
-      const unbiased = column.reduce((a, b) => a + (b - mean) ** 2, 0) / (column.length - 1);
-      expectedMean.push(0.9 * previousMean + 0.1 * mean);
-      expectedVar.push(0.9 * [2, 0.25][c] + 0.1 * unbiased);
+  // 2 channels take the stock-kernel passes, 4 the SIMD ones.
+  for (const channels of [2, 4]) {
+    it(`updates the running statistics with momentum 0.1 and the unbiased variance (${channels} channels)`, async () => {
+      await tf.setBackend("wasm");
+      const x = input([4, 2, 3, channels], 21, 3);
+      const previousMeans = Array.from(data(channels, 22));
+      const previousVars = Array.from(data(channels, 23), (v) => 1.5 + v);
+      const state = freshState(tf.ones([channels]), tf.zeros([channels]), channels);
+      state.runningMean.assign(tf.tensor1d(previousMeans));
+      state.runningVar.assign(tf.tensor1d(previousVars));
+      tf.tidy(() => batchNormTrain(tf.tensor(x.values, x.shape), state, { relu: false, updateRunningStats: true }));
+      const expectedMean: number[] = [];
+      const expectedVar: number[] = [];
+      previousMeans.forEach((previousMean, c) => {
+        const column = Array.from(x.values).filter((_, i) => i % channels === c);
+        const mean = column.reduce((a, b) => a + b, 0) / column.length;
+        const unbiased = column.reduce((a, b) => a + (b - mean) ** 2, 0) / (column.length - 1);
+        expectedMean.push(0.9 * previousMean + 0.1 * mean);
+        expectedVar.push(0.9 * previousVars[c] + 0.1 * unbiased);
+      });
+      assertClose(state.runningMean.dataSync(), expectedMean, 1e-6, "running mean");
+      assertClose(state.runningVar.dataSync(), expectedVar, 1e-6, "running var");
+      state.runningMean.dispose();
+      state.runningVar.dispose();
     });
-    assertClose(state.runningMean.dataSync(), expectedMean, 1e-6, "running mean");
-    assertClose(state.runningVar.dataSync(), expectedVar, 1e-6, "running var");
-    state.runningMean.dispose();
-    state.runningVar.dispose();
-  });
+  }
 
   it("runs as one kernel per direction on wasm (so the cases above test those kernels)", async () => {
     await tf.setBackend("wasm");
@@ -494,7 +514,7 @@ describe("groupedConv2d", () => {
   ];
   for (const c of cases) for (const simd of [true, false]) {
     it(`${c.name}${simd ? "" : ", SIMD kernel off"}: equals a block-diagonal dense conv on cpu, in value and gradient`, async () => {
-      const previous = setSimdWeightGradient(simd);
+      const previous = setSimdKernels(simd);
       try {
         const filter = input([3, 3, c.x[3] / c.groups, c.cout], 41);
         const x = input(c.x, 42);
@@ -512,7 +532,7 @@ describe("groupedConv2d", () => {
         const error = await finiteDifferenceError("wasm", grouped, [x, filter], 1e-2);
         assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
       } finally {
-        setSimdWeightGradient(previous);
+        setSimdKernels(previous);
       }
     });
   }

@@ -25,7 +25,7 @@ export { checkpointed, type CheckpointableBlock } from "./checkpoint.js";
 export { globalAvgPool, scaleChannels, squeezeExcite } from "./channel-ops.js";
 export { gelu } from "./gelu.js";
 
-export { setSimdWeightGradient, simdWeightGradientActive } from "./wasm-simd-weight-gradient.js";
+export { setSimdKernels, simdKernelsActive } from "./wasm-simd.js";
 export { installOptimizerKernels, removeOptimizerKernels, hasOptimizerKernels, MOMENTUM_STEP_KERNEL, SQUARED_NORMS_KERNEL, type MomentumStepAttrs } from "./optimizer-kernels.js";
 
 import { installOptimizerKernels } from "./optimizer-kernels.js";

@@ -75,8 +75,12 @@ const SIMD = {
   load32Splat: 0x09,
   store: 0x0b,
   const: 0x0c,
+  f32x4Gt: 0x44,
+  v128And: 0x4e,
   f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
+  f32x4Max: 0xe9,
 } as const;
 
 /**
@@ -212,8 +216,30 @@ export class FunctionWriter {
     return this.simd(SIMD.f32x4Add);
   }
 
+  f32x4Sub(): this {
+    return this.simd(SIMD.f32x4Sub);
+  }
+
   f32x4Mul(): this {
     return this.simd(SIMD.f32x4Mul);
+  }
+
+  f32x4Max(): this {
+    return this.simd(SIMD.f32x4Max);
+  }
+
+  /** Lane-wise a > b as all-ones / all-zeros lanes. */
+  f32x4Gt(): this {
+    return this.simd(SIMD.f32x4Gt);
+  }
+
+  v128And(): this {
+    return this.simd(SIMD.v128And);
+  }
+
+  /** `local += constant` for an i32 local. */
+  addConstant(local: Local, constant: number): this {
+    return this.get(local).i32(constant).i32Add().set(local);
   }
 
   /**

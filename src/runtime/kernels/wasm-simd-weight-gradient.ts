@@ -9,7 +9,8 @@
 // dy where they lie (NHWC, any channel offset and stride), keeps a tile of dW in registers while it
 // walks the pixels, and so touches each input once per tile.
 import * as tf from "@tensorflow/tfjs";
-import { ModuleWriter, type FunctionWriter, type Local } from "./wasm-assembler.js";
+import type { FunctionWriter, Local, ModuleWriter } from "./wasm-assembler.js";
+import { heapOffset, simdModule, type SimdFunction } from "./wasm-simd.js";
 import type { KernelCalls } from "./wasm-heap.js";
 
 /** Register tile: input channels held as scalars × groups of 4 output channels. */
@@ -97,60 +98,15 @@ function writeTile(f: FunctionWriter, tile: Tile): void {
   });
 }
 
-type TileFunction = (...args: number[]) => void;
-type Tiles = (tile: Tile) => TileFunction;
+type Tiles = (tile: Tile) => SimdFunction;
 
-function compileTiles(memory: WebAssembly.Memory): Tiles {
-  const writer = new ModuleWriter();
+function writeTiles(writer: ModuleWriter): void {
   for (let inputs = 1; inputs <= MAX_TILE.inputs; inputs++) {
     for (let outputVectors = 1; outputVectors <= MAX_TILE.outputVectors; outputVectors++) {
       const tile = { inputs, outputVectors };
       writer.addFunction(tileName(tile), PARAMS.map(() => "i32" as const), (f) => writeTile(f, tile));
     }
   }
-  const module = new WebAssembly.Module(writer.encode());
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return (tile) => instance.exports[tileName(tile)] as TileFunction;
-}
-
-const compiled = new WeakMap<object, Tiles | null>();
-let enabled = true;
-
-/**
- * Switches the SIMD kernel off (or back on) and returns the previous setting: the tests run every
- * convolution case through both the SIMD kernel and the XNNPACK formulations it replaces.
- */
-export function setSimdWeightGradient(on: boolean): boolean {
-  const previous = enabled;
-  enabled = on;
-  return previous;
-}
-
-/** Whether the SIMD kernel runs on this backend (wasm with 128-bit SIMD, and switched on). */
-export function simdWeightGradientActive(backend: tf.KernelBackend): boolean {
-  return enabled && tilesFor(backend) !== null;
-}
-
-/** The wasm backend's memory: Emscripten keeps the instance's exports as `asm` on the module. */
-function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | undefined {
-  const memory = (backend as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
-  return memory instanceof WebAssembly.Memory ? memory : undefined;
-}
-
-/** The tile functions on this backend's memory, or null where they cannot run (no SIMD, no memory). */
-function tilesFor(backend: tf.KernelBackend): Tiles | null {
-  let tiles = compiled.get(backend);
-  if (tiles === undefined) {
-    const memory = backendMemory(backend);
-    try {
-      tiles = memory === undefined ? null : compileTiles(memory);
-    } catch {
-      // An engine without 128-bit SIMD rejects the module; the XNNPACK formulation stays in use.
-      tiles = null;
-    }
-    compiled.set(backend, tiles);
-  }
-  return tiles;
 }
 
 /** One loop level of the pixel walk: how many steps and how far each step moves in x and in dy. */
@@ -223,7 +179,7 @@ function validRange(size: number, outSize: number, tap: number, stride: number, 
 
 /**
  * The weight gradient [KH, KW, Cin/G, Cout] of a (grouped) convolution with the SIMD kernel, or
- * null when it cannot run here (no SIMD; output channels per group not a multiple of 4), in which
+ * null when it cannot run here (see simdModule; output channels per group not a multiple of 4), in which
  * case the caller uses its XNNPACK formulation.
  */
 export function simdWeightGradient(
@@ -237,13 +193,14 @@ export function simdWeightGradient(
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padTop, padLeft, groups } = geometry;
   const groupIn = channels / groups;
   const groupOut = outChannels / groups;
-  if (groupOut % 4 !== 0 || !enabled) return null;
-  const tiles = tilesFor(calls.backend);
-  if (tiles === null) return null;
+  if (groupOut % 4 !== 0) return null;
+  const exports = simdModule(calls.backend, "weight gradient", writeTiles);
+  if (exports === null) return null;
+  const tiles: Tiles = (tile) => exports[tileName(tile)];
   const out = calls.alloc([kh, kw, groupIn, outChannels], true);
-  const xBase = calls.view(x).byteOffset / 4;
-  const dyBase = calls.view(dy).byteOffset / 4;
-  const outBase = calls.view(out).byteOffset / 4;
+  const xBase = heapOffset(calls.view(x));
+  const dyBase = heapOffset(calls.view(dy));
+  const outBase = heapOffset(calls.view(out));
   const batchLoop = { count: n, xStride: h * w * channels, dyStride: outH * outW * outChannels };
   for (let a = 0; a < kh; a++) {
     const [row0, row1] = validRange(h, outH, a, sh, padTop);
