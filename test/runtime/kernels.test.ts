@@ -507,9 +507,14 @@ describe("groupedConv2d", () => {
     { name: "6 groups, 2x2 input", x: [3, 2, 2, 12], groups: 6, cout: 12, stride: 1 },
     { name: "2 groups, stride 2, 5x7 input", x: [2, 5, 7, 4], groups: 2, cout: 6, stride: 2 },
     { name: "3 groups, stride 2, 4x4 input, 1 in / 3 out per group", x: [2, 4, 4, 3], groups: 3, cout: 9, stride: 2 },
-    // Output channels per group a multiple of 4: the weight gradient runs the SIMD kernel.
+    // Channels per group a multiple of 4 run the SIMD kernels: the weight gradient (outputs per
+    // group), and the input gradient (inputs per group) where it is used: strided, or on maps of
+    // at most 4 pixels. Widths of 4, 8 and 16 take 1, 2 and two tiles of 2 vectors; maps narrower
+    // than 4 columns tile over the images instead.
     { name: "4 groups of 8, stride 1", x: [2, 5, 6, 32], groups: 4, cout: 32, stride: 1 },
-    { name: "2 groups, stride 2, 5x7 input, 3 in / 8 out per group", x: [2, 5, 7, 6], groups: 2, cout: 16, stride: 2 },
+    { name: "2 groups of 4, stride 2, 6x5 input", x: [5, 6, 5, 8], groups: 2, cout: 8, stride: 2 },
+    { name: "2 groups of 16, stride 2, 5x9 input", x: [1, 5, 9, 32], groups: 2, cout: 32, stride: 2 },
+    { name: "3 groups of 8, 2x2 input, 6 images", x: [6, 2, 2, 24], groups: 3, cout: 24, stride: 1 },
     { name: "3 groups, 1x1 input, 4 per group", x: [3, 1, 1, 12], groups: 3, cout: 12, stride: 1 },
   ];
   for (const c of cases) for (const simd of [true, false]) {

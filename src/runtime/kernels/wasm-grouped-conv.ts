@@ -5,14 +5,17 @@
 // and about 4G backward (per group: input and filter gradient, each with its own transposes and a
 // freshly packed XNNPACK operator, plus the split/concat gradients). RegNetY's last stage has 46
 // groups of 8 channels on 2x2 and 1x1 activations, where that bookkeeping, not arithmetic, was 30%
-// of a training step. Here each group is a channel gather, one stock convolution and a channel
-// scatter inside one kernel, and a 1x1 activation (only the centre tap of a padded 3x3 filter
-// meets data) becomes one matrix product with a block-diagonal weight.
+// of a training step. Here each direction is one kernel. The weight gradient, and the input
+// gradient where it pays, run as generated SIMD functions that read every group in place
+// (wasm-simd-weight-gradient.ts, wasm-simd-grouped-conv.ts). Otherwise each group is a channel
+// gather, one stock convolution and a channel scatter, and a 1x1 activation (only the centre tap
+// of a padded 3x3 filter meets data) becomes one matrix product with a block-diagonal weight.
 //
 // Kernel names are this project's own; they are registered on wasm only. `groupedConv2d` uses them
 // when the active backend has them and the stock split/concat formulation everywhere else.
 import * as tf from "@tensorflow/tfjs";
 import { convGeometry, matMul2d } from "./wasm-conv.js";
+import { simdGroupedInputGradient } from "./wasm-simd-grouped-conv.js";
 import { simdWeightGradient } from "./wasm-simd-weight-gradient.js";
 import {
   copyBlocks,
@@ -226,6 +229,8 @@ function phaseFilters(calls: KernelCalls, filter: tf.TensorInfo, g: Geometry, ro
 
 function groupedBackpropInput(calls: KernelCalls, dy: tf.TensorInfo, filter: tf.TensorInfo, attrs: GroupedConvAttrs): tf.TensorInfo {
   const g = geometry(attrs);
+  const simd = simdGroupedInputGradient(calls, dy, filter, g);
+  if (simd !== null) return simd;
   const [n, h, w, channels] = attrs.inputShape;
   if (g.centreOnly) {
     const weightT = centreMatrix(calls, filter, g, true);

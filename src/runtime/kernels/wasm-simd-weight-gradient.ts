@@ -10,7 +10,7 @@
 // walks the pixels, and so touches each input once per tile.
 import * as tf from "@tensorflow/tfjs";
 import type { FunctionWriter, Local, ModuleWriter } from "./wasm-assembler.js";
-import { heapOffset, simdModule, type SimdFunction } from "./wasm-simd.js";
+import { heapOffset, simdModule, validOutputRange, type SimdFunction } from "./wasm-simd.js";
 import type { KernelCalls } from "./wasm-heap.js";
 
 /** Register tile: input channels held as scalars × groups of 4 output channels. */
@@ -80,7 +80,9 @@ function writeTile(f: FunctionWriter, tile: Tile): void {
     f.get(columnTile.out).set(row);
     for (let i = 0; i < tile.inputs; i++) {
       if (i > 0) f.addTo(row, p.outStride);
-      for (let v = 0; v < tile.outputVectors; v++) f.get(row).get(acc[i][v]).v128Store(16 * v);
+      for (let v = 0; v < tile.outputVectors; v++) {
+        f.get(row).get(row).v128Load(16 * v).get(acc[i][v]).f32x4Add().v128Store(16 * v);
+      }
     }
   };
 
@@ -109,6 +111,9 @@ function writeTiles(writer: ModuleWriter): void {
   }
 }
 
+/** Values of x and dy (float32) walked together: 256 KiB, about a core's L2 cache on x86-64. */
+const CHUNK_VALUES = 256 * 1024;
+
 /** One loop level of the pixel walk: how many steps and how far each step moves in x and in dy. */
 interface PixelLoop {
   readonly count: number;
@@ -117,7 +122,7 @@ interface PixelLoop {
 }
 
 /**
- * out[i·outStride + o] = Σ over the 3-level pixel walk of x[xAt + i] · dy[dyAt + o] for
+ * out[i·outStride + o] += Σ over the 3-level pixel walk of x[xAt + i] · dy[dyAt + o] for
  * i < inputs, o < outputs (element offsets and strides, float32; outputs a multiple of 4), in at
  * most four calls: the grid of full register tiles and the partial ones at its edges. An empty
  * walk leaves `out` as it is.
@@ -170,12 +175,6 @@ export interface WeightGradientGeometry {
   readonly groups: number;
 }
 
-/** First and one-past-last output index whose tap `tap` reads inside [0, size). */
-function validRange(size: number, outSize: number, tap: number, stride: number, pad: number): [number, number] {
-  const first = Math.max(0, Math.ceil((pad - tap) / stride));
-  const last = Math.min(outSize - 1, Math.floor((size - 1 + pad - tap) / stride));
-  return [first, Math.max(first, last + 1)];
-}
 
 /**
  * The weight gradient [KH, KW, Cin/G, Cout] of a (grouped) convolution with the SIMD kernel, or
@@ -201,18 +200,25 @@ export function simdWeightGradient(
   const xBase = heapOffset(calls.view(x));
   const dyBase = heapOffset(calls.view(dy));
   const outBase = heapOffset(calls.view(out));
-  const batchLoop = { count: n, xStride: h * w * channels, dyStride: outH * outW * outChannels };
-  for (let a = 0; a < kh; a++) {
-    const [row0, row1] = validRange(h, outH, a, sh, padTop);
-    const rowLoop = { count: row1 - row0, xStride: sh * w * channels, dyStride: outW * outChannels };
-    for (let b = 0; b < kw; b++) {
-      const [col0, col1] = validRange(w, outW, b, sw, padLeft);
-      const colLoop = { count: col1 - col0, xStride: sw * channels, dyStride: outChannels };
-      const xAt = xBase + ((row0 * sh + a - padTop) * w + (col0 * sw + b - padLeft)) * channels;
-      const dyAt = dyBase + (row0 * outW + col0) * outChannels;
-      const outAt = outBase + (a * kw + b) * groupIn * outChannels;
-      for (let g = 0; g < groups; g++) {
-        weightGradientBlock(tiles, xAt + g * groupIn, dyAt + g * groupOut, outAt + g * groupOut, outChannels, groupIn, groupOut, [batchLoop, rowLoop, colLoop]);
+  const imageX = h * w * channels;
+  const imageDy = outH * outW * outChannels;
+  // Every tap, group and tile walks the images again: a chunk of images sized to stay in cache is
+  // walked by all of them before the next chunk is read.
+  const chunk = Math.max(1, Math.floor(CHUNK_VALUES / (imageX + imageDy)));
+  for (let first = 0; first < n; first += chunk) {
+    const batchLoop = { count: Math.min(chunk, n - first), xStride: imageX, dyStride: imageDy };
+    for (let a = 0; a < kh; a++) {
+      const [row0, row1] = validOutputRange(h, outH, a, sh, padTop);
+      const rowLoop = { count: row1 - row0, xStride: sh * w * channels, dyStride: outW * outChannels };
+      for (let b = 0; b < kw; b++) {
+        const [col0, col1] = validOutputRange(w, outW, b, sw, padLeft);
+        const colLoop = { count: col1 - col0, xStride: sw * channels, dyStride: outChannels };
+        const xAt = xBase + first * imageX + ((row0 * sh + a - padTop) * w + (col0 * sw + b - padLeft)) * channels;
+        const dyAt = dyBase + first * imageDy + (row0 * outW + col0) * outChannels;
+        const outAt = outBase + (a * kw + b) * groupIn * outChannels;
+        for (let g = 0; g < groups; g++) {
+          weightGradientBlock(tiles, xAt + g * groupIn, dyAt + g * groupOut, outAt + g * groupOut, outChannels, groupIn, groupOut, [batchLoop, rowLoop, colLoop]);
+        }
       }
     }
   }

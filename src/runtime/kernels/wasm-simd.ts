@@ -64,3 +64,13 @@ export function simdKernelsActive(backend: tf.KernelBackend): boolean {
 export function heapOffset(view: Float32Array): number {
   return view.byteOffset / 4;
 }
+
+/**
+ * The first and one-past-last output index (along one axis) whose filter tap `tap` reads inside
+ * an input of `size`, for a convolution with this stride and leading padding.
+ */
+export function validOutputRange(size: number, outSize: number, tap: number, stride: number, pad: number): [number, number] {
+  const first = Math.max(0, Math.ceil((pad - tap) / stride));
+  const last = Math.min(outSize - 1, Math.floor((size - 1 + pad - tap) / stride));
+  return [first, Math.max(first, last + 1)];
+}
