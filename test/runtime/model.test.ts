@@ -263,7 +263,11 @@ describe("tiny SwAV model", () => {
   it("computes the same gradients on wasm (custom kernels) as on cpu (stock kernels)", async () => {
     await tf.setBackend("wasm");
     const onWasmModel = build(TINY);
-    const xValues = images([2, 24, 24, 3], 5);
+    // 4 images, not 2: with 2 values per channel the head's batch norm amplifies float32 rounding
+    // so much that the comparison measured luck (1e-4 of the largest gradient was reached by the
+    // stock-kernel path with one input seed and by the SIMD path with another); with 4 both stay
+    // below 1e-5.
+    const xValues = images([4, 24, 24, 3], 5);
     const wasmGrads = gradients(onWasmModel, xValues);
     await tf.setBackend("cpu");
     const onCpuModel = build(TINY);
