@@ -183,7 +183,9 @@ describe("wasm convolution gradient kernels", () => {
     // stem's shape (3 inputs), input and output counts that leave partial register tiles, strides
     // with padding on odd sizes.
     { name: "stem-like 3x3 stride 2 pad 1, 3 in / 8 out, odd size", x: [2, 9, 7, 3], f: [3, 3, 3, 8], stride: 2, pad: symmetricPadding(1) },
-    { name: "1x1, 5 in / 12 out (partial tiles)", x: [2, 3, 5, 5], f: [1, 1, 5, 12], stride: 1, pad: "valid" },
+    { name: "3x3 pad 1, 5 in / 12 out (full and partial tiles both ways)", x: [2, 4, 5, 5], f: [3, 3, 5, 12], stride: 1, pad: symmetricPadding(1) },
+    // 1x1 filters take the SIMD kernel from 256 pixels on (XNNPACK's product below).
+    { name: "1x1 over 264 pixels, 6 in / 8 out", x: [2, 12, 11, 6], f: [1, 1, 6, 8], stride: 1, pad: "valid" },
     { name: "3x3 stride 2 same, 9 in / 4 out, even size", x: [1, 8, 6, 9], f: [3, 3, 9, 4], stride: 2, pad: "same" },
     { name: "3x3 stride 2 pad 1, 6 input channels, odd size", x: [3, 7, 5, 6], f: [3, 3, 6, 5], stride: 2, pad: symmetricPadding(1) },
     { name: "1x1 stride 2, even size, 9 rows (transpose remainder)", x: [1, 6, 6, 3], f: [1, 1, 3, 4], stride: 2, pad: "valid" },

@@ -15,19 +15,20 @@ describe("wasm assembler", () => {
   it("encodes i32 constants of one to five bytes, positive and negative", () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
     const writer = new ModuleWriter();
-    // copy(src, dst): dst ← src + 0, where the 0 is built from constants whose LEB128 forms take 1–5 bytes.
+    // copy(src, dst): 4 floats from src + 0 to dst, where the 0 is built from constants whose LEB128
+    // forms take 1–5 bytes.
     writer.addFunction("copy", ["i32", "i32"], (f) => {
       const [src, dst] = [f.param(0), f.param(1)];
       f.get(dst);
       f.get(src).i32(63).i32Add().i32(-63).i32Add().i32(64).i32Add().i32(-64).i32Add().i32(300).i32Add().i32(-300).i32Add();
       f.i32(1 << 20).i32Add().i32(-(1 << 20)).i32Add().i32(0x7fffffff).i32Add().i32(-0x7fffffff).i32Add();
-      f.f32Load().f32Store();
+      f.v128Load().v128Store();
     });
     const { copy } = instantiate(writer, memory);
     const view = new Float32Array(memory.buffer);
-    view[10] = 1.25;
+    view.set([1.25, -2, 3.5, 0.125], 10);
     copy(40, 80);
-    assert.equal(view[20], 1.25);
+    assert.deepEqual(Array.from(view.subarray(20, 24)), [1.25, -2, 3.5, 0.125]);
   });
 
   it("runs countdown loops and SIMD multiply-adds (a dot product of 4-lane vectors)", () => {

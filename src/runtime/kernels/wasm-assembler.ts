@@ -1,14 +1,15 @@
 // A small WebAssembly assembler: enough of the binary format (types, one imported memory, exported
-// functions, structured control flow, i32 arithmetic, f32 and 128-bit SIMD loads, stores and
-// arithmetic) to generate this project's SIMD kernels at start-up. The kernels run on the wasm
+// functions, countdown loops, i32 arithmetic, 128-bit SIMD loads, stores and f32x4 arithmetic) to
+// generate this project's SIMD kernels when they are first needed. The kernels run on the wasm
 // backend's own memory, so they read and write tensors where they lie, with no copies.
 //
-// Generated rather than shipped as a binary: a kernel is specialised (register tile sizes) by the
-// code that emits it, and the source of every instruction is readable TypeScript.
+// Generated rather than shipped as a binary: a kernel is specialised (register tile sizes,
+// unrolled reductions) by the code that emits it, and the source of every instruction is readable
+// TypeScript.
 
-export type ValueType = "i32" | "f32" | "v128";
+export type ValueType = "i32" | "v128";
 
-const VALUE_TYPE_CODE: Record<ValueType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+const VALUE_TYPE_CODE: Record<ValueType, number> = { i32: 0x7f, v128: 0x7b };
 
 function unsignedLeb(value: number, out: number[]): void {
   let rest = value >>> 0;
@@ -50,23 +51,16 @@ export interface Local {
 }
 
 const OP = {
-  block: 0x02,
   loop: 0x03,
   end: 0x0b,
   brIf: 0x0d,
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
-  f32Load: 0x2a,
-  f32Store: 0x38,
   i32Const: 0x41,
-  i32Eqz: 0x45,
-  i32Ne: 0x47,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
-  f32Add: 0x92,
-  f32Mul: 0x94,
   simd: 0xfd,
 } as const;
 
@@ -145,42 +139,16 @@ export class FunctionWriter {
     return this;
   }
 
-  i32Eqz(): this {
-    this.code.push(OP.i32Eqz);
-    return this;
-  }
 
-  i32Ne(): this {
-    this.code.push(OP.i32Ne);
-    return this;
-  }
 
   /** `local += step` for an i32 local, step another local. */
   addTo(local: Local, step: Local): this {
     return this.get(local).get(step).i32Add().set(local);
   }
 
-  f32Load(offset = 0): this {
-    this.code.push(OP.f32Load, 0);
-    unsignedLeb(offset, this.code);
-    return this;
-  }
 
-  f32Store(offset = 0): this {
-    this.code.push(OP.f32Store, 0);
-    unsignedLeb(offset, this.code);
-    return this;
-  }
 
-  f32Add(): this {
-    this.code.push(OP.f32Add);
-    return this;
-  }
 
-  f32Mul(): this {
-    this.code.push(OP.f32Mul);
-    return this;
-  }
 
   private simd(opcode: number): this {
     this.code.push(OP.simd);
