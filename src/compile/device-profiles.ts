@@ -41,10 +41,10 @@ export const DEVICE_PROFILES: readonly DeviceProfile[] = [
     memoryBytes: 16 * GIB,
     peakFlopsFp32: 2 * 2.6e9 * 64,
     peakFlopsMixed: 2 * 2.6e9 * 64,
-    utilisation: { fp32: 0.05, mixed: 0.05 },
+    utilisation: { fp32: 0.075, mixed: 0.075 },
     sources: [
       "Peak: 2 cores x 2.6 GHz x 64 FLOP/cycle (two 512-bit FMA pipes x 16 fp32 lanes x 2); memory: 16 GiB of the machine's 23 GiB, the rest left to the OS and other users.",
-      "Measured on this machine: tfjs-backend-wasm 4.22 forward conv3x3 (8x56x56x64 -> 64) and 1024^3 matmul run at ~45 GFLOP/s (0.13 of peak: 128-bit wasm SIMD without FMA). Grouped convolutions, BatchNorm and the backward pass are slower, so a whole training step is assumed to sustain 0.05 (~17 GFLOP/s).",
+      "Measured on this machine: tfjs-backend-wasm 4.22 forward conv3x3 (8x56x56x64 -> 64) and 1024^3 matmul run at ~45 GFLOP/s (0.13 of peak: 128-bit wasm SIMD without FMA). A whole training step (npm run bench:train, batch 32, 2x64px + 2x32px crops) sustains 25 GFLOP/s on RegNetY_200MF, 27 on 400MF and 30 on 800MF, so 0.075 of peak (~25 GFLOP/s) is assumed.",
       "No fp16 arithmetic in the wasm backend: mixed precision runs at the fp32 rate.",
     ],
   },
