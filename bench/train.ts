@@ -18,13 +18,16 @@
 // step, the cpu backend 1 step (it takes minutes).
 //
 // PyTorch runs with 2 threads (torch.set_num_threads(2)), in the default (NCHW) memory format and
-// in channels_last, and with 1 thread for reference: the wasm backend computes on one thread.
+// in channels_last, and with 1 thread for reference: the wasm backend computes on one thread. The
+// wasm step also runs once with the generated SIMD kernels off (stock-kernel formulations only),
+// for their speed-up and the loss agreement of the two paths.
 //
 // With --json: one JSON object a line. The quickstart model first, then per backend for RegNetY_200MF
 // (a backend that could not run has available: false, a reason and null timings):
 //   { kind: "step", model: "quickstart" | "RegNetY_200MF", backend, seerc_step_ms, seerc_images_per_s, pytorch_step_ms, pytorch_images_per_s,
 //     ratio, pytorch_channels_last_step_ms, ratio_channels_last, pytorch_1thread_step_ms,
-//     peak_rss_mb: { seerc, pytorch }, seerc_peak_rss_mb, pytorch_peak_rss_mb, rss_ratio, ... }
+//     peak_rss_mb: { seerc, pytorch }, seerc_peak_rss_mb, pytorch_peak_rss_mb, rss_ratio,
+//     simd_kernels, final_loss, ... } (wasm twice per model: simd_kernels true, then false)
 // ratio = seerc step time / PyTorch (2 threads, default format) step time. Then one object per
 // scaling point: { kind: "scaling", axis: "batch" | "model", batch, model, seerc_step_ms,
 // pytorch_step_ms, ratio, ... }, and a final { kind: "machine", ... }.
@@ -115,6 +118,8 @@ function parseArgs(argv: string[]): Args {
 
 interface WorkerSpec {
   backend: "wasm" | "cpu" | "tensorflow";
+  /** false: the generated SIMD kernels off, so the wasm step runs on stock-kernel formulations only. */
+  simdKernels?: boolean;
   /** The experiment's IR as JSON (compiled by the orchestrator, so the worker loads no compiler). */
   irFile: string;
   warmup: number;
@@ -125,6 +130,7 @@ interface WorkerResult {
   ok: true;
   backend: string;
   backend_detail: string;
+  simd_kernels: boolean;
   parameters: number;
   batch: number;
   step_ms: number[];
@@ -153,6 +159,10 @@ async function runWorker(spec: WorkerSpec): Promise<void> {
     }
     throw error;
   }
+  const { setSimdKernels, simdKernelsActive } = await import("../src/runtime/kernels/index.js");
+  if (spec.simdKernels === false) setSimdKernels(false);
+  const tf = await import("@tensorflow/tfjs");
+  const simdKernels = simdKernelsActive(tf.backend());
   const ir = JSON.parse(readFileSync(spec.irFile, "utf8")) as import("../src/compile/ir.js").ExperimentIR;
   const model = createSwavModel(modelSpecOf(ir));
   const trainable = model.trainableVariables();
@@ -183,7 +193,11 @@ async function runWorker(spec: WorkerSpec): Promise<void> {
   const result: WorkerResult = {
     ok: true,
     backend: info.name,
-    backend_detail: info.name === "wasm" ? `wasm ${info.version} (${info.simd ? "SIMD" : "no SIMD"}, ${info.threads} thread)` : `${info.name} ${info.version}`,
+    backend_detail:
+      info.name === "wasm"
+        ? `wasm ${info.version} (${info.simd ? "SIMD" : "no SIMD"}, ${info.threads} thread${simdKernels ? "" : ", stock kernels only"})`
+        : `${info.name} ${info.version}`,
+    simd_kernels: simdKernels,
     parameters: model.parameterCount(),
     batch: batchSize,
     step_ms: times,
@@ -299,6 +313,20 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
+/**
+ * The generated SIMD kernels against the stock-kernel formulations on the same model, batch and
+ * steps: their speed-up, and the loss after the last step on both (float32 rounding differs
+ * between the two, so the losses agree closely, not bit for bit).
+ */
+function kernelAgreement(model: string, simd: WorkerResult, stock: WorkerResult): string {
+  const last = (r: WorkerResult) => r.losses[r.losses.length - 1];
+  const gap = Math.abs(last(simd) - last(stock));
+  return (
+    `${model}: the generated SIMD kernels make the wasm step ${(stock.median_step_ms / simd.median_step_ms).toFixed(2)}x faster than stock kernels only; ` +
+    `loss after ${simd.losses.length} steps ${last(simd).toFixed(5)} against ${last(stock).toFixed(5)} (|Δ| ${gap.toExponential(1)})`
+  );
+}
+
 /** One main-table row: a seerc backend against the PyTorch runs. */
 function stepRow(model: string, result: WorkerResult, torch2: PytorchResult | null, torch2cl: PytorchResult | null, torch1: PytorchResult | null) {
   const ratio = torch2 ? result.median_step_ms / torch2.median_step_ms : null;
@@ -326,6 +354,8 @@ function stepRow(model: string, result: WorkerResult, torch2: PytorchResult | nu
     pytorch_peak_rss_mb: torch2?.peak_rss_mb ?? null,
     rss_ratio: rssRatio,
     seerc_losses_finite: result.finite,
+    simd_kernels: result.simd_kernels,
+    final_loss: result.losses[result.losses.length - 1],
   };
   const row = [
     `seerc, tfjs ${result.backend_detail}`,
@@ -406,6 +436,13 @@ async function main(): Promise<void> {
     const torch2cl = ok(await pytorch(base, 2, true, args.warmup, args.steps));
     const torch1 = ok(await pytorch(base, 1, false, args.warmup, args.steps));
     if (!missingTorch && !torch2) notes.push("the PyTorch run failed; see stderr");
+    // The same step with the generated SIMD kernels off: what they gain, and that the loss agrees.
+    const stockRun = async (seer: string, warmup: number, steps: number): Promise<WorkerResult | null> => {
+      if (!args.backends.includes("wasm")) return null;
+      const result = await runSeerc(seer, { backend: "wasm", warmup, steps, simdKernels: false });
+      return result.ok && !result.simd_kernels ? result : null;
+    };
+    const baseStock = baseWasm?.simd_kernels ? await stockRun(base, args.warmup, args.steps) : null;
     if (baseWasm) results.set("wasm", baseWasm);
     else if (wasmFailure) {
       unavailable.set("wasm", wasmFailure);
@@ -436,6 +473,7 @@ async function main(): Promise<void> {
       () => pytorch(quickstart, 2, false, quickstartWarmup, quickstartSteps).then(ok),
       () => wasmRun(quickstart, quickstartWarmup, quickstartSteps),
     );
+    const quickstartStock = quickstartSeerc?.simd_kernels ? await stockRun(quickstart, quickstartWarmup, quickstartSteps) : null;
     const quickstartTorch = {
       two: quickstartTorch2,
       twoChannelsLast: ok(await pytorch(quickstart, 2, true, quickstartWarmup, quickstartSteps)),
@@ -527,6 +565,12 @@ async function main(): Promise<void> {
       const { json, row } = stepRow("RegNetY_200MF", result, torch2, torch2cl, torch1);
       mainJson.push(json);
       mainRows.push(row);
+      if (backend === "wasm" && baseStock) {
+        const stock = stepRow("RegNetY_200MF", baseStock, torch2, torch2cl, torch1);
+        mainJson.push(stock.json);
+        mainRows.push(stock.row);
+        notes.push(kernelAgreement("RegNetY_200MF", result, baseStock));
+      }
     }
     if (torch2 && parameters > 0 && torch2.parameters !== parameters) {
       notes.push(`parameter counts differ: seerc ${parameters}, PyTorch ${torch2.parameters} (the two models are not the same)`);
@@ -545,6 +589,12 @@ async function main(): Promise<void> {
       const { json, row } = stepRow("quickstart", q, quickstartTorch.two, quickstartTorch.twoChannelsLast, quickstartTorch.one);
       quickstartJson.push(json);
       const rows = [row];
+      if (quickstartStock) {
+        const stock = stepRow("quickstart", quickstartStock, quickstartTorch.two, quickstartTorch.twoChannelsLast, quickstartTorch.one);
+        quickstartJson.push(stock.json);
+        rows.push(stock.row);
+        notes.push(kernelAgreement("quickstart", q, quickstartStock));
+      }
       for (const [label, r] of [
         ["PyTorch, 2 threads", quickstartTorch.two],
         ["PyTorch, 2 threads, channels_last", quickstartTorch.twoChannelsLast],
