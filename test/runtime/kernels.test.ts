@@ -618,10 +618,13 @@ function erfSeries(x: number): number {
 
 describe("squeezeExcite", () => {
   const cases = [
-    { name: "4x3 image", x: [3, 4, 3, 6], se: 2 },
+    { name: "4x3 image, 6 channels", x: [3, 4, 3, 6], se: 2 },
+    // Channels a multiple of 4: the full-size passes run as generated SIMD functions (and, below,
+    // with them off).
+    { name: "4x3 image, 8 channels", x: [3, 4, 3, 8], se: 2 },
     { name: "1x1 image", x: [5, 1, 1, 4], se: 3 },
   ];
-  for (const c of cases) {
+  for (const c of cases) for (const simd of [true, false]) {
     const channels = c.x[3];
     const inputs = [input(c.x, 111, 2), input([channels, c.se], 112), input([c.se], 113, 0.5), input([c.se, channels], 114), input([channels], 115, 0.5)];
     const se: TensorFn = ([x, w1, b1, w2, b2]) => squeezeExcite(x as tf.Tensor4D, w1 as tf.Tensor2D, b1 as tf.Tensor1D, w2 as tf.Tensor2D, b2 as tf.Tensor1D);
@@ -631,7 +634,15 @@ describe("squeezeExcite", () => {
       const gate = tf.sigmoid(tf.add(tf.matMul(squeezed, w2), b2));
       return tf.mul(x, tf.reshape(gate, [c.x[0], 1, 1, channels]));
     };
-    it(`${c.name}: the wasm kernels equal stock ops on cpu (value and all five gradients) and pass finite differences`, async () => {
+    it(`${c.name}${simd ? "" : ", SIMD kernels off"}: the wasm kernels equal stock ops on cpu (value and all five gradients) and pass finite differences`, async () => {
+      const previous = setSimdKernels(simd);
+      try {
+        await checkSqueezeExcite();
+      } finally {
+        setSimdKernels(previous);
+      }
+    });
+    const checkSqueezeExcite = async () => {
       const mine = await valueAndGrads("wasm", se, inputs);
       const stock = await valueAndGrads("cpu", reference, inputs);
       assertClose(mine.y, stock.y, CROSS_TOLERANCE, "forward");
@@ -642,7 +653,7 @@ describe("squeezeExcite", () => {
         preActivation: ([x, w1, b1]) => tf.add(tf.matMul(tf.mean(x, [1, 2]), w1), b1),
       });
       assert.ok(error < FD_TOLERANCE, `finite-difference relative error ${error}`);
-    });
+    };
   }
   it("runs as one kernel per direction on wasm", async () => {
     await tf.setBackend("wasm");

@@ -4,7 +4,7 @@
 // [C]-sized statistics (rsqrt, products, the running-statistics update, ...): in a RegNetY step
 // that was half of the ~10k ops, and the engine's bookkeeping per op, not the arithmetic, was the
 // cost. Here each direction is one kernel: the full-size passes run as generated SIMD functions
-// (wasm-simd-batch-norm.ts) where the channels are a multiple of 4, and otherwise as stock kernels
+// (wasm-simd-channel-passes.ts) where the channels are a multiple of 4, and otherwise as stock kernels
 // called directly (XNNPACK average pools for the per-channel sums, one 1x1 depthwise convolution
 // with bias and ReLU for each per-channel affine map); the per-channel arithmetic runs in float64
 // in TypeScript on the values read from the heap.
@@ -15,7 +15,7 @@
 //             dx = γσ⁻¹·dz + k1·(x − μ) + k0, k1 = −γσ⁻³·mean(dz·(x − μ)), k0 = −γσ⁻¹·mean(dz)
 import * as tf from "@tensorflow/tfjs";
 import { product, withCallsMany, type KernelCalls, type KernelFunction } from "./wasm-heap.js";
-import { SIMD_BATCH_NORM, writeBatchNormFunctions } from "./wasm-simd-batch-norm.js";
+import { CHANNEL_PASSES, writeChannelPasses } from "./wasm-simd-channel-passes.js";
 import { heapOffset, simdModule, type SimdExports } from "./wasm-simd.js";
 
 export const BATCH_NORM_TRAIN = "SeercBatchNormTrain";
@@ -131,14 +131,14 @@ function simdPasses(calls: KernelCalls, simd: SimdExports, channels: number): Ba
   return {
     means: (x) => {
       const sums = calls.alloc([channels], true);
-      simd[SIMD_BATCH_NORM.sums](at(x), pixelsOf(x), vectors, at(sums));
+      simd[CHANNEL_PASSES.sums](at(x), pixelsOf(x), vectors, at(sums));
       return meansOf(sums, pixelsOf(x));
     },
     centre: (x, mean) => {
       const centred = calls.alloc(x.shape);
       const squares = calls.alloc([channels], true);
       const meanVector = vector(calls, mean);
-      simd[SIMD_BATCH_NORM.centre](at(x), at(meanVector), at(centred), pixelsOf(x), vectors, at(squares));
+      simd[CHANNEL_PASSES.centre](at(x), at(meanVector), at(centred), pixelsOf(x), vectors, at(squares));
       return { centred, variance: meansOf(squares, pixelsOf(x)) };
     },
     affine: (src, scale, shift, relu, residual) => {
@@ -146,7 +146,7 @@ function simdPasses(calls: KernelCalls, simd: SimdExports, channels: number): Ba
       const scaleVector = vector(calls, scale);
       const shiftVector = vector(calls, shift);
       const residualAt = residual === undefined ? 0 : at(residual);
-      simd[SIMD_BATCH_NORM.affine(relu, residual !== undefined)](at(src), at(scaleVector), at(shiftVector), residualAt, at(out), pixelsOf(src), vectors);
+      simd[CHANNEL_PASSES.affine(relu, residual !== undefined)](at(src), at(scaleVector), at(shiftVector), residualAt, at(out), pixelsOf(src), vectors);
       return out;
     },
     gradientSums: (dy, y, centred, relu) => {
@@ -154,13 +154,13 @@ function simdPasses(calls: KernelCalls, simd: SimdExports, channels: number): Ba
       const sumDz = calls.alloc([channels], true);
       const sumDzCentred = calls.alloc([channels], true);
       const pixels = pixelsOf(dy);
-      simd[SIMD_BATCH_NORM.gradientSums(relu)](at(dy), at(y), at(centred), at(dz), pixels, vectors, at(sumDz), at(sumDzCentred));
+      simd[CHANNEL_PASSES.gradientSums(relu)](at(dy), at(y), at(centred), at(dz), pixels, vectors, at(sumDz), at(sumDzCentred));
       return { dz, meanDz: meansOf(sumDz, pixels), meanDzCentred: meansOf(sumDzCentred, pixels) };
     },
     inputGradient: (dz, centred, scale, k1, k0) => {
       const dx = calls.alloc(dz.shape);
       const [scaleVector, k1Vector, k0Vector] = [scale, k1, k0].map((values) => vector(calls, values));
-      simd[SIMD_BATCH_NORM.inputGradient](at(dz), at(centred), at(scaleVector), at(k1Vector), at(k0Vector), at(dx), pixelsOf(dz), vectors);
+      simd[CHANNEL_PASSES.inputGradient](at(dz), at(centred), at(scaleVector), at(k1Vector), at(k0Vector), at(dx), pixelsOf(dz), vectors);
       return dx;
     },
   };
@@ -170,7 +170,7 @@ function passesFor(calls: KernelCalls, x: tf.TensorInfo): BatchNormPasses {
   const channels = x.shape[x.shape.length - 1];
   // The generated loops count down from their trip counts, so empty tensors take the stock path.
   const fits = channels > 0 && channels % 4 === 0 && product(x.shape) > 0;
-  const simd = fits ? simdModule(calls.backend, "batch norm", writeBatchNormFunctions) : null;
+  const simd = fits ? simdModule(calls.backend, "channel passes", writeChannelPasses) : null;
   return simd === null ? stockPasses(calls) : simdPasses(calls, simd, channels);
 }
 

@@ -4,14 +4,18 @@
 // reshapes) and ~20 backward, each with the engine's bookkeeping, on tensors of a few thousand
 // values: in a RegNetY step the 52 SE applications were ~1,800 engine ops. Here each direction is
 // one kernel; the products are stock XNNPACK kernels called directly, the [N, C]-sized arithmetic
-// runs in TypeScript, and the backward's full-size pass (dx = dy·g + dp/HW) is one loop.
+// runs in TypeScript, and the full-size passes (y = x·g; Σ_hw dy·x; dx = dy·g + dp/HW) are
+// generated SIMD functions per image where C is a multiple of 4 (wasm-simd-channel-passes.ts),
+// else stock kernels and one TypeScript loop.
 //
 //   p = mean_hw(x) [N, C];  s = relu(p·W1 + b1) [N, S];  g = sigmoid(s·W2 + b2) [N, C];  y = x·g
 //   dg = Σ_hw dy·x;  dz2 = dg·g·(1 − g);  dW2 = sᵀ·dz2;  db2 = Σ_n dz2;  ds = dz2·W2ᵀ
 //   dz1 = ds·[s > 0];  dW1 = pᵀ·dz1;  db1 = Σ_n dz1;  dp = dz1·W1ᵀ;  dx = dy·g + dp/HW
 import * as tf from "@tensorflow/tfjs";
 import { matMul2d } from "./wasm-conv.js";
-import { transpose2d, withCallsMany, type KernelCalls, type KernelFunction } from "./wasm-heap.js";
+import { product, transpose2d, withCallsMany, type KernelCalls, type KernelFunction } from "./wasm-heap.js";
+import { CHANNEL_PASSES, writeChannelPasses } from "./wasm-simd-channel-passes.js";
+import { heapOffset, simdModule, type SimdExports } from "./wasm-simd.js";
 
 export const SQUEEZE_EXCITE = "SeercSqueezeExcite";
 export const SQUEEZE_EXCITE_GRAD = "SeercSqueezeExciteGrad";
@@ -38,6 +42,33 @@ function fusedMatMul(calls: KernelCalls, a: tf.TensorInfo, b: tf.TensorInfo, bia
   return calls.reshape(out, [m, n]);
 }
 
+/** The generated per-channel passes, where they run on this backend and C is a multiple of 4. */
+function channelPasses(calls: KernelCalls, x: tf.TensorInfo): SimdExports | null {
+  const channels = x.shape[3];
+  if (channels === 0 || channels % 4 !== 0 || product(x.shape) === 0) return null;
+  return simdModule(calls.backend, "channel passes", writeChannelPasses);
+}
+
+/**
+ * out[b, p, c] = src[b, p, c]·scale[b, c] + shift[b, c] for every image b, as the channel passes'
+ * affine function called once per image ([N, C] scale and shift rows; shift null for none).
+ */
+function scaleImages(calls: KernelCalls, simd: SimdExports, src: tf.TensorInfo, scale: tf.TensorInfo, shift: tf.TensorInfo | null): tf.TensorInfo {
+  const [n, h, w, c] = src.shape;
+  const out = calls.alloc(src.shape);
+  const zeros = shift === null ? calls.alloc([c], true) : null;
+  const at = (t: tf.TensorInfo) => 4 * heapOffset(calls.view(t));
+  const [srcAt, scaleAt, outAt] = [src, scale, out].map(at);
+  const shiftAt = shift === null ? at(zeros as tf.TensorInfo) : at(shift);
+  const image = 4 * h * w * c;
+  const row = 4 * c;
+  const affine = simd[CHANNEL_PASSES.affine(false, false)];
+  for (let b = 0; b < n; b++) {
+    affine(srcAt + b * image, scaleAt + b * row, shift === null ? shiftAt : shiftAt + b * row, 0, outAt + b * image, h * w, c / 4);
+  }
+  return out;
+}
+
 /** Inputs x [N,H,W,C], w1 [C,S], b1 [S], w2 [S,C], b2 [C]; outputs y, p [N,C], s [N,S], g [N,C]. */
 function squeezeExciteKernel(calls: KernelCalls, inputs: tf.NamedTensorInfoMap): tf.TensorInfo[] {
   const x = inputs.x as tf.TensorInfo;
@@ -45,8 +76,24 @@ function squeezeExciteKernel(calls: KernelCalls, inputs: tf.NamedTensorInfoMap):
   const pooled = spatialMeans(calls, x);
   const squeezed = fusedMatMul(calls, pooled, inputs.w1 as tf.TensorInfo, inputs.b1 as tf.TensorInfo, "relu");
   const gate = calls.reshape(calls.run("Sigmoid", { x: fusedMatMul(calls, squeezed, inputs.w2 as tf.TensorInfo, inputs.b2 as tf.TensorInfo, "linear") }), [n, c]);
-  const y = calls.run("Multiply", { a: x, b: calls.reshape(gate, [n, 1, 1, c]) });
+  const simd = channelPasses(calls, x);
+  const y = simd === null ? calls.run("Multiply", { a: x, b: calls.reshape(gate, [n, 1, 1, c]) }) : scaleImages(calls, simd, x, gate, null);
   return [y, pooled, squeezed, gate];
+}
+
+/** Σ_hw dy·x per image and channel, [N, C], copied off the heap (later allocations may move it). */
+function gateGradientSums(calls: KernelCalls, simd: SimdExports | null, dy: tf.TensorInfo, x: tf.TensorInfo): Float64Array {
+  const [n, h, w, c] = x.shape;
+  if (simd === null) {
+    const means = calls.view(spatialMeans(calls, calls.run("Multiply", { a: dy, b: x })));
+    return Float64Array.from(means, (m) => m * h * w);
+  }
+  const sums = calls.alloc([n, c], true);
+  const at = (t: tf.TensorInfo) => 4 * heapOffset(calls.view(t));
+  const [dyAt, xAt, sumsAt] = [dy, x, sums].map(at);
+  const image = 4 * h * w * c;
+  for (let b = 0; b < n; b++) simd[CHANNEL_PASSES.productSums](dyAt + b * image, xAt + b * image, h * w, c / 4, sumsAt + b * 4 * c);
+  return Float64Array.from(calls.view(sums));
 }
 
 /** Inputs dy, x, p, s, g, w1, w2; outputs dx, dw1, db1, dw2, db2. */
@@ -57,15 +104,15 @@ function squeezeExciteGradKernel(calls: KernelCalls, inputs: tf.NamedTensorInfoM
   const area = h * w;
   const squeezedInfo = inputs.s as tf.TensorInfo;
   const se = squeezedInfo.shape[1];
-  const meanDyX = spatialMeans(calls, calls.run("Multiply", { a: dy, b: x }));
+  const simd = channelPasses(calls, x);
+  const sumDyX = gateGradientSums(calls, simd, dy, x);
 
   // dz2 = Σ_hw(dy·x) · g·(1 − g)
   const dz2 = calls.alloc([n, c]);
   {
-    const mean = calls.view(meanDyX);
     const g = calls.view(inputs.g as tf.TensorInfo);
     const out = calls.view(dz2);
-    for (let i = 0; i < n * c; i++) out[i] = mean[i] * area * g[i] * (1 - g[i]);
+    for (let i = 0; i < n * c; i++) out[i] = sumDyX[i] * g[i] * (1 - g[i]);
   }
   const w1 = inputs.w1 as tf.TensorInfo;
   const w2 = inputs.w2 as tf.TensorInfo;
@@ -84,6 +131,14 @@ function squeezeExciteGradKernel(calls: KernelCalls, inputs: tf.NamedTensorInfoM
   const db2 = columnSums(calls, dz2, n, c);
 
   // dx = dy·g + dp/HW, one pass.
+  if (simd !== null) {
+    const shift = calls.alloc([n, c]);
+    const back = calls.view(dp);
+    const shiftValues = calls.view(shift);
+    for (let i = 0; i < n * c; i++) shiftValues[i] = back[i] / area;
+    const dx = scaleImages(calls, simd, dy, inputs.g as tf.TensorInfo, shift);
+    return [dx, calls.reshape(dw1, w1.shape), db1, calls.reshape(dw2, w2.shape), db2];
+  }
   const dx = calls.alloc(x.shape);
   {
     const g = calls.view(inputs.g as tf.TensorInfo);

@@ -1,5 +1,6 @@
-// The full-size passes of training-mode batch norm as generated 128-bit SIMD functions on the wasm
-// backend's memory (see wasm-batch-norm.ts for the maths and the per-channel arithmetic).
+// Per-channel passes over NHWC activations as generated 128-bit SIMD functions on the wasm
+// backend's memory: the full-size passes of training-mode batch norm (see wasm-batch-norm.ts for
+// the maths) and of squeeze-excitation (wasm-squeeze-excite.ts).
 //
 // Built from stock kernels, a forward batch norm reads or writes its activation 6-7 times (two
 // average pools, a subtraction, a square, an affine map, the residual add and ReLU) and its
@@ -49,15 +50,21 @@ const names = {
   affine: (relu: boolean, residual: boolean) => `affine${relu ? "_relu" : ""}${residual ? "_residual" : ""}`,
   gradientSums: (relu: boolean) => `gradient_sums${relu ? "_relu" : ""}`,
   inputGradient: "input_gradient",
+  productSums: "product_sums",
 } as const;
 
-export const SIMD_BATCH_NORM = names;
+export const CHANNEL_PASSES = names;
 
-export function writeBatchNormFunctions(module: ModuleWriter): void {
+export function writeChannelPasses(module: ModuleWriter): void {
   // sums(x, pixels, vectors, sums): sums[c] += Σ_p x[p, c].
   module.addFunction(names.sums, ["i32", "i32", "i32", "i32"], (f) => {
     const [x, pixels, vectors, sums] = [0, 1, 2, 3].map((i) => f.param(i));
     channelwise(f, pixels, vectors, [x], [sums], ([sum]) => accumulateInto(f, sum, () => f.get(x).v128Load()));
+  });
+  // product_sums(a, b, pixels, vectors, sums): sums[c] += Σ_p a[p, c]·b[p, c].
+  module.addFunction(names.productSums, ["i32", "i32", "i32", "i32", "i32"], (f) => {
+    const [a, b, pixels, vectors, sums] = [0, 1, 2, 3, 4].map((i) => f.param(i));
+    channelwise(f, pixels, vectors, [a, b], [sums], ([sum]) => accumulateInto(f, sum, () => f.get(a).v128Load().get(b).v128Load().f32x4Mul()));
   });
   // centre(x, mean, centred, pixels, vectors, squares): centred = x − mean; squares[c] += Σ centred².
   module.addFunction(names.centre, ["i32", "i32", "i32", "i32", "i32", "i32"], (f) => {
