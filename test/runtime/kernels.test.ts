@@ -517,6 +517,8 @@ describe("groupedConv2d", () => {
     { name: "2 groups of 4, stride 2, 6x5 input", x: [5, 6, 5, 8], groups: 2, cout: 8, stride: 2 },
     { name: "2 groups of 16, stride 2, 5x9 input", x: [1, 5, 9, 32], groups: 2, cout: 32, stride: 2 },
     { name: "3 groups of 8, 2x2 input, 6 images", x: [6, 2, 2, 24], groups: 3, cout: 24, stride: 1 },
+    // Per-group channel copies of 24 (more than 4 vectors: the looping SIMD copy).
+    { name: "2 groups of 24, 3x4 input", x: [2, 3, 4, 48], groups: 2, cout: 48, stride: 1 },
     { name: "3 groups, 1x1 input, 4 per group", x: [3, 1, 1, 12], groups: 3, cout: 12, stride: 1 },
   ];
   for (const c of cases) for (const simd of [true, false]) {

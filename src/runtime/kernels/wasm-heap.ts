@@ -5,6 +5,7 @@
 // Heap views: allocating (makeOutput, or any stock kernel) may grow the wasm memory, which detaches
 // every view taken before. Every helper here takes its views after the allocations it depends on.
 import * as tf from "@tensorflow/tfjs";
+import { simdCopyBlocks } from "./wasm-simd-copy.js";
 
 export type KernelFunction = tf.KernelFunc;
 export type HeapArray = Float32Array | Int32Array | Uint8Array;
@@ -269,13 +270,36 @@ export function scatterGrid(
   }
 }
 
+/**
+ * copyBlocks between two float32 heap tensors: with the generated SIMD copy where it runs, else
+ * with copyBlocks.
+ */
+function copyTensorBlocks(
+  calls: KernelCalls,
+  source: tf.TensorInfo,
+  srcOffset: number,
+  srcStride: number,
+  destination: tf.TensorInfo,
+  dstOffset: number,
+  dstStride: number,
+  count: number,
+  blockLength: number,
+): void {
+  const src = calls.view(source);
+  const dst = calls.view(destination);
+  const srcAt = src.byteOffset / 4 + srcOffset;
+  const dstAt = dst.byteOffset / 4 + dstOffset;
+  if (simdCopyBlocks(calls.backend, srcAt, srcStride, dstAt, dstStride, count, blockLength)) return;
+  copyBlocks(src, srcOffset, srcStride, dst, dstOffset, dstStride, count, blockLength);
+}
+
 /** Channels [first, first + count) of a channels-last tensor, as a new tensor. */
 export function gatherChannels(calls: KernelCalls, x: tf.TensorInfo, first: number, count: number): tf.TensorInfo {
   const channels = x.shape[x.shape.length - 1];
   const shape = [...x.shape.slice(0, -1), count];
   const out = calls.alloc(shape);
   const rows = product(x.shape) / channels;
-  copyBlocks(calls.view(x), first, channels, calls.view(out), 0, count, rows, count);
+  copyTensorBlocks(calls, x, first, channels, out, 0, count, rows, count);
   return out;
 }
 
@@ -284,7 +308,7 @@ export function scatterChannels(calls: KernelCalls, part: tf.TensorInfo, into: t
   const count = part.shape[part.shape.length - 1];
   const channels = into.shape[into.shape.length - 1];
   const rows = product(part.shape) / count;
-  copyBlocks(calls.view(part), 0, count, calls.view(into), first, channels, rows, count);
+  copyTensorBlocks(calls, part, 0, count, into, first, channels, rows, count);
 }
 
 /**
