@@ -8,7 +8,7 @@
 // (3 at the stem, 8 per group) that costs several times the arithmetic. The kernel here reads x and
 // dy where they lie (NHWC, any channel offset and stride), keeps a tile of dW in registers while it
 // walks the pixels, and so touches each input once per tile.
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import type { FunctionWriter, Local, ModuleWriter } from "./wasm-assembler.js";
 import { heapOffset, simdModule, validOutputRange, type SimdFunction } from "./wasm-simd.js";
 import type { KernelCalls } from "./wasm-heap.js";
@@ -24,10 +24,11 @@ interface Tile {
  * accumulators) were fastest; 16 accumulators spill on x86-64's 16 vector registers.
  */
 const MAX_TILE: Tile = { inputs: 4, outputVectors: 2 };
+
 /**
  * The parameter list of every tile function (all i32; addresses and strides in bytes). One call
  * covers a tilesIn × tilesOut grid of equal tiles: tile (r, c) reads x from x + r·4·inputs, dy from
- * dy + c·16·outputVectors and writes out + r·inputs·outStride + c·16·outputVectors.
+ * dy + c·16·outputVectors and adds its sums into out + r·inputs·outStride + c·16·outputVectors.
  */
 const PARAMS = [
   "x", "dy", "out",
@@ -112,7 +113,7 @@ function writeTiles(writer: ModuleWriter): void {
 }
 
 /** Values of x and dy (float32) walked together: 256 KiB, about a core's L2 cache on x86-64. */
-const CHUNK_VALUES = 256 * 1024;
+const CHUNK_VALUES = 64 * 1024;
 
 /** One loop level of the pixel walk: how many steps and how far each step moves in x and in dy. */
 interface PixelLoop {
