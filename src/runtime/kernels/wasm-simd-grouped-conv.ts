@@ -146,7 +146,6 @@ function tapMatrices(calls: KernelCalls, filter: tf.TensorInfo, g: GroupedGeomet
   return matrices;
 }
 
-
 /**
  * dx [N, H, W, G·Ci] of a grouped convolution with the SIMD functions, or null where the XNNPACK
  * formulation is used instead: where they cannot run (see simdModule; input channels per group
