@@ -5,6 +5,7 @@
 // Heap views: allocating (makeOutput, or any stock kernel) may grow the wasm memory, which detaches
 // every view taken before. Every helper here takes its views after the allocations it depends on.
 import * as tf from "@tensorflow/tfjs";
+import { heapOffset } from "./wasm-simd.js";
 import { simdCopyBlocks } from "./wasm-simd-copy.js";
 
 export type KernelFunction = tf.KernelFunc;
@@ -287,8 +288,8 @@ function copyTensorBlocks(
 ): void {
   const src = calls.view(source);
   const dst = calls.view(destination);
-  const srcAt = src.byteOffset / 4 + srcOffset;
-  const dstAt = dst.byteOffset / 4 + dstOffset;
+  const srcAt = heapOffset(src) + srcOffset;
+  const dstAt = heapOffset(dst) + dstOffset;
   if (simdCopyBlocks(calls.backend, srcAt, srcStride, dstAt, dstStride, count, blockLength)) return;
   copyBlocks(src, srcOffset, srcStride, dst, dstOffset, dstStride, count, blockLength);
 }

@@ -17,14 +17,12 @@
 import * as tf from "@tensorflow/tfjs";
 import type { FunctionWriter, Local, ModuleWriter } from "./wasm-assembler.js";
 import { derivedTensors, type KernelCalls } from "./wasm-heap.js";
-import { heapOffset, simdModule, validOutputRange } from "./wasm-simd.js";
+import { heapOffset, simdModule, tapWalks, writeNestedWalk, type WalkExtent } from "./wasm-simd.js";
 
 /** Largest reduction (channels per group on the read side) the unrolled functions are made for. */
 const MAX_REDUCTION = 32;
 /** Pixels per register tile (the innermost walk level is cut into runs of this many). */
 const PIXELS = 4;
-/** Values of the activations walked together (float32): 256 KiB, about a core's L2 on x86-64. */
-const CHUNK_VALUES = 64 * 1024;
 
 const PARAMS = [
   "src", "matrix", "dst",
@@ -34,13 +32,6 @@ const PARAMS = [
 ] as const;
 
 const functionName = (pixels: number, vectors: number) => `products_${pixels}x${vectors}`;
-
-/** One level of the pixel walk: steps, and the distance (floats) a step moves in x and in y. */
-interface Level {
-  readonly count: number;
-  readonly xStride: number;
-  readonly yStride: number;
-}
 
 /**
  * dst[p, 0..4V) += Σ_k src[p, k] · matrix[k, 0..4V) over the walk; level 2 moves `pixels` pixels
@@ -53,17 +44,17 @@ function writeProducts(f: FunctionWriter, reduction: number, pixels: number, vec
   const splat = f.local("v128");
   const srcAt = Array.from({ length: pixels }, () => f.local("i32"));
   const dstAt = Array.from({ length: pixels }, () => f.local("i32"));
-  const levels = [0, 1, 2].map(() => ({ src: f.local("i32"), dst: f.local("i32"), count: f.local("i32") }));
   const srcStep = f.local("i32");
   const dstStep = f.local("i32");
-  const counts = [p.count0, p.count1, p.count2];
-  const srcStrides = [p.srcStride0, p.srcStride1, srcStep];
-  const dstStrides = [p.dstStride0, p.dstStride1, dstStep];
+  const levels = [
+    { count: p.count0, steps: [p.srcStride0, p.dstStride0] },
+    { count: p.count1, steps: [p.srcStride1, p.dstStride1] },
+    { count: p.count2, steps: [srcStep, dstStep] },
+  ];
   f.get(p.srcStride2).i32(pixels).i32Mul().set(srcStep);
   f.get(p.dstStride2).i32(pixels).i32Mul().set(dstStep);
 
-  const tile = () => {
-    const { src, dst } = levels[2];
+  const tile = ([src, dst]: readonly Local[]) => {
     for (let q = 0; q < pixels; q++) {
       if (q === 0) {
         f.get(src).set(srcAt[0]).get(dst).set(dstAt[0]);
@@ -84,19 +75,7 @@ function writeProducts(f: FunctionWriter, reduction: number, pixels: number, vec
       for (let v = 0; v < vectors; v++) f.get(dstAt[q]).get(acc[q][v]).v128Store(16 * v);
     }
   };
-  const walk = (level: number) => {
-    const from = level === 0 ? { src: p.src, dst: p.dst } : levels[level - 1];
-    f.get(from.src).set(levels[level].src);
-    f.get(from.dst).set(levels[level].dst);
-    f.get(counts[level]).set(levels[level].count);
-    f.countdown(levels[level].count, () => {
-      if (level < 2) walk(level + 1);
-      else tile();
-      f.addTo(levels[level].src, srcStrides[level]);
-      f.addTo(levels[level].dst, dstStrides[level]);
-    });
-  };
-  walk(0);
+  writeNestedWalk(f, [p.src, p.dst], levels, tile);
 }
 
 function writeModule(reduction: number): (module: ModuleWriter) => void {
@@ -172,35 +151,31 @@ export function simdGroupedInputGradient(calls: KernelCalls, dy: tf.TensorInfo, 
   const xAt = heapOffset(calls.view(dx));
   const yAt = heapOffset(calls.view(dy));
   const matrixAt = heapOffset(calls.view(matrices));
-  const imageX = h * w * xChannels;
-  const imageY = oh * ow * yChannels;
-  // Every tap and group walks the images again: a chunk of images sized to stay in cache is
-  // walked by all of them before the next chunk is read.
-  const chunk = Math.max(1, Math.floor(CHUNK_VALUES / (imageX + imageY)));
   const tiles = written / (4 * vectors);
   const matrixSize = reduction * 4 * vectors;
-  for (let firstImage = 0; firstImage < n; firstImage += chunk) {
-    const images = Math.min(chunk, n - firstImage);
-    for (let a = 0; a < kh; a++) {
-      const [row0, row1] = validOutputRange(h, oh, a, sh, top);
-      for (let b = 0; b < kw; b++) {
-        const [col0, col1] = validOutputRange(w, ow, b, sw, left);
-        if (row1 <= row0 || col1 <= col0) continue;
-        const batch: Level = { count: images, xStride: imageX, yStride: imageY };
-        const rows: Level = { count: row1 - row0, xStride: sh * w * xChannels, yStride: ow * yChannels };
-        const cols: Level = { count: col1 - col0, xStride: sw * xChannels, yStride: yChannels };
-        // The innermost level is cut into runs of PIXELS: the columns when there are enough of
-        // them, else the images (small feature maps in late stages).
-        const levels = cols.count >= PIXELS ? [batch, rows, cols] : [rows, cols, batch];
-        const xTap = xAt + firstImage * imageX + ((row0 * sh + a - top) * w + (col0 * sw + b - left)) * xChannels;
-        const yTap = yAt + firstImage * imageY + (row0 * ow + col0) * yChannels;
-        const tap = a * kw + b;
-        for (let group = 0; group < g.groups; group++) {
-          for (let t = 0; t < tiles; t++) {
-            const matrix = matrixAt + ((tap * g.groups + group) * tiles + t) * matrixSize;
-            runWalk(simd, vectors, yTap + group * g.groupOut, matrix, xTap + group * g.groupIn + t * 4 * vectors, levels);
-          }
-        }
+  const walks = tapWalks({
+    batch: n,
+    inHeight: h,
+    inWidth: w,
+    xChannels,
+    outHeight: oh,
+    outWidth: ow,
+    yChannels,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    padTop: top,
+    padLeft: left,
+  });
+  for (const walk of walks) {
+    // The innermost level is cut into runs of PIXELS: the columns when there are enough of them,
+    // else the images (small feature maps in late stages).
+    const levels = walk.cols.count >= PIXELS ? [walk.images, walk.rows, walk.cols] : [walk.rows, walk.cols, walk.images];
+    for (let group = 0; group < g.groups; group++) {
+      for (let t = 0; t < tiles; t++) {
+        const matrix = matrixAt + ((walk.tap * g.groups + group) * tiles + t) * matrixSize;
+        runWalk(simd, vectors, yAt + walk.yOffset + group * g.groupOut, matrix, xAt + walk.xOffset + group * g.groupIn + t * 4 * vectors, levels);
       }
     }
   }
@@ -214,7 +189,7 @@ function runWalk(
   srcAt: number,
   matrixAt: number,
   dstAt: number,
-  levels: readonly Level[],
+  levels: readonly WalkExtent[],
 ): void {
   // dy is read, dx written.
   const [l0, l1, l2] = levels.map((level) => ({ count: level.count, src: 4 * level.yStride, dst: 4 * level.xStride }));

@@ -10,7 +10,7 @@
 // walks the pixels, and so touches each input once per tile.
 import type * as tf from "@tensorflow/tfjs";
 import type { FunctionWriter, Local, ModuleWriter } from "./wasm-assembler.js";
-import { heapOffset, simdModule, validOutputRange, type SimdFunction } from "./wasm-simd.js";
+import { heapOffset, simdModule, tapWalks, writeNestedWalk, type SimdFunction, type WalkExtent } from "./wasm-simd.js";
 import type { KernelCalls } from "./wasm-heap.js";
 
 /** Register tile: input channels held as scalars × groups of 4 output channels. */
@@ -45,28 +45,16 @@ function writeTile(f: FunctionWriter, tile: Tile): void {
   const acc: Local[][] = Array.from({ length: tile.inputs }, () => Array.from({ length: tile.outputVectors }, () => f.local("v128")));
   const dyVectors = Array.from({ length: tile.outputVectors }, () => f.local("v128"));
   const xSplat = f.local("v128");
-  const levels = [0, 1, 2].map(() => ({ x: f.local("i32"), dy: f.local("i32"), count: f.local("i32") }));
-  const counts = [p.count0, p.count1, p.count2];
-  const xStrides = [p.xStride0, p.xStride1, p.xStride2];
-  const dyStrides = [p.dyStride0, p.dyStride1, p.dyStride2];
+  const levels = [
+    { count: p.count0, steps: [p.xStride0, p.dyStride0] },
+    { count: p.count1, steps: [p.xStride1, p.dyStride1] },
+    { count: p.count2, steps: [p.xStride2, p.dyStride2] },
+  ];
   const rowTile = { x: f.local("i32"), out: f.local("i32"), count: f.local("i32"), outStep: f.local("i32") };
   const columnTile = { dy: f.local("i32"), out: f.local("i32"), count: f.local("i32") };
   const row = f.local("i32");
 
-  const walk = (level: number) => {
-    const from = level === 0 ? { x: rowTile.x, dy: columnTile.dy } : levels[level - 1];
-    f.get(from.x).set(levels[level].x);
-    f.get(from.dy).set(levels[level].dy);
-    f.get(counts[level]).set(levels[level].count);
-    f.countdown(levels[level].count, () => {
-      if (level < 2) walk(level + 1);
-      else accumulatePixel();
-      f.addTo(levels[level].x, xStrides[level]);
-      f.addTo(levels[level].dy, dyStrides[level]);
-    });
-  };
-  const accumulatePixel = () => {
-    const { x, dy } = levels[2];
+  const accumulatePixel = ([x, dy]: readonly Local[]) => {
     dyVectors.forEach((vector, v) => f.get(dy).v128Load(16 * v).set(vector));
     for (let i = 0; i < tile.inputs; i++) {
       f.get(x).v128Load32Splat(4 * i).set(xSplat);
@@ -77,7 +65,7 @@ function writeTile(f: FunctionWriter, tile: Tile): void {
   };
   const oneTile = () => {
     for (const vectors of acc) for (const local of vectors) f.v128Zero().set(local);
-    walk(0);
+    writeNestedWalk(f, [rowTile.x, columnTile.dy], levels, accumulatePixel);
     f.get(columnTile.out).set(row);
     for (let i = 0; i < tile.inputs; i++) {
       if (i > 0) f.addTo(row, p.outStride);
@@ -112,21 +100,11 @@ function writeTiles(writer: ModuleWriter): void {
   }
 }
 
-/** Values of x and dy (float32) walked together: 256 KiB, about a core's L2 cache on x86-64. */
-const CHUNK_VALUES = 64 * 1024;
-
-/** One loop level of the pixel walk: how many steps and how far each step moves in x and in dy. */
-interface PixelLoop {
-  readonly count: number;
-  readonly xStride: number;
-  readonly dyStride: number;
-}
-
 /**
  * out[i·outStride + o] += Σ over the 3-level pixel walk of x[xAt + i] · dy[dyAt + o] for
- * i < inputs, o < outputs (element offsets and strides, float32; outputs a multiple of 4), in at
- * most four calls: the grid of full register tiles and the partial ones at its edges. An empty
- * walk leaves `out` as it is.
+ * i < inputs, o < outputs (element offsets and strides, float32, y the dy side; outputs a
+ * multiple of 4), in at most four calls: the grid of full register tiles and the partial ones at
+ * its edges.
  */
 function weightGradientBlock(
   tiles: Tiles,
@@ -136,10 +114,9 @@ function weightGradientBlock(
   outStride: number,
   inputs: number,
   outputs: number,
-  loops: readonly [PixelLoop, PixelLoop, PixelLoop],
+  loops: readonly [WalkExtent, WalkExtent, WalkExtent],
 ): void {
   const [l0, l1, l2] = loops;
-  if (l0.count <= 0 || l1.count <= 0 || l2.count <= 0) return;
   const vectors = outputs / 4;
   const fullIn = Math.floor(inputs / MAX_TILE.inputs);
   const fullOut = Math.floor(vectors / MAX_TILE.outputVectors);
@@ -156,9 +133,9 @@ function weightGradientBlock(
     const o = 4 * part.o * MAX_TILE.outputVectors;
     tiles(part)(
       4 * (xAt + i), 4 * (dyAt + o), 4 * (outAt + i * outStride + o),
-      l0.count, 4 * l0.xStride, 4 * l0.dyStride,
-      l1.count, 4 * l1.xStride, 4 * l1.dyStride,
-      l2.count, 4 * l2.xStride, 4 * l2.dyStride,
+      l0.count, 4 * l0.xStride, 4 * l0.yStride,
+      l1.count, 4 * l1.xStride, 4 * l1.yStride,
+      l2.count, 4 * l2.xStride, 4 * l2.yStride,
       4 * outStride, part.tilesIn, part.tilesOut,
     );
   }
@@ -175,7 +152,6 @@ export interface WeightGradientGeometry {
   /** Channel groups: group g reads input channels [g·Cin/G, (g+1)·Cin/G) and writes outputs [g·Cout/G, ...). */
   readonly groups: number;
 }
-
 
 /**
  * The weight gradient [KH, KW, Cin/G, Cout] of a (grouped) convolution with the SIMD kernel, or
@@ -201,26 +177,27 @@ export function simdWeightGradient(
   const xBase = heapOffset(calls.view(x));
   const dyBase = heapOffset(calls.view(dy));
   const outBase = heapOffset(calls.view(out));
-  const imageX = h * w * channels;
-  const imageDy = outH * outW * outChannels;
-  // Every tap, group and tile walks the images again: a chunk of images sized to stay in cache is
-  // walked by all of them before the next chunk is read.
-  const chunk = Math.max(1, Math.floor(CHUNK_VALUES / (imageX + imageDy)));
-  for (let first = 0; first < n; first += chunk) {
-    const batchLoop = { count: Math.min(chunk, n - first), xStride: imageX, dyStride: imageDy };
-    for (let a = 0; a < kh; a++) {
-      const [row0, row1] = validOutputRange(h, outH, a, sh, padTop);
-      const rowLoop = { count: row1 - row0, xStride: sh * w * channels, dyStride: outW * outChannels };
-      for (let b = 0; b < kw; b++) {
-        const [col0, col1] = validOutputRange(w, outW, b, sw, padLeft);
-        const colLoop = { count: col1 - col0, xStride: sw * channels, dyStride: outChannels };
-        const xAt = xBase + first * imageX + ((row0 * sh + a - padTop) * w + (col0 * sw + b - padLeft)) * channels;
-        const dyAt = dyBase + first * imageDy + (row0 * outW + col0) * outChannels;
-        const outAt = outBase + (a * kw + b) * groupIn * outChannels;
-        for (let g = 0; g < groups; g++) {
-          weightGradientBlock(tiles, xAt + g * groupIn, dyAt + g * groupOut, outAt + g * groupOut, outChannels, groupIn, groupOut, [batchLoop, rowLoop, colLoop]);
-        }
-      }
+  const walks = tapWalks({
+    batch: n,
+    inHeight: h,
+    inWidth: w,
+    xChannels: channels,
+    outHeight: outH,
+    outWidth: outW,
+    yChannels: outChannels,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    padTop,
+    padLeft,
+  });
+  for (const walk of walks) {
+    const xAt = xBase + walk.xOffset;
+    const dyAt = dyBase + walk.yOffset;
+    const outAt = outBase + walk.tap * groupIn * outChannels;
+    for (let g = 0; g < groups; g++) {
+      weightGradientBlock(tiles, xAt + g * groupIn, dyAt + g * groupOut, outAt + g * groupOut, outChannels, groupIn, groupOut, [walk.images, walk.rows, walk.cols]);
     }
   }
   return out;
