@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { flag, intFlag, parseArgs, UsageError } from "./args.js";
-import { HELP_FLAG, type Command } from "./command.js";
+import { BACKEND_FLAG, backendPreference, HELP_FLAG, type Command } from "./command.js";
 import { loadExperiment } from "./load.js";
-import { reportRuntimeError } from "./run.js";
+import { reportRuntimeError, selectBackendOrReport } from "./run.js";
 import { err, out } from "./io.js";
 
 export const embedCommand: Command = {
@@ -17,7 +17,7 @@ export const embedCommand: Command = {
     { name: "head", doc: "the projection head's L2-normalised embedding instead of trunk features" },
     { name: "image-size", value: true, doc: "side of the centre crop (default: the largest training crop)" },
     { name: "batch", value: true, doc: "images per forward pass (default 64)" },
-    { name: "backend", value: true, choices: ["auto", "tensorflow", "wasm", "cpu"], doc: "auto: native TensorFlow if installed, else wasm, else cpu" },
+    BACKEND_FLAG,
     { name: "workers", value: true, doc: "data decoding threads (default: one per spare core)" },
     HELP_FLAG,
   ],
@@ -44,7 +44,6 @@ export const embedCommand: Command = {
     const batch = intFlag(args, "batch") ?? 64;
     if (batch < 1) throw new UsageError("--batch must be at least 1");
 
-    const { selectBackend, BackendUnavailableError } = await import("../runtime/backend.js");
     try {
       const found = runtime.findCheckpoint(checkpoint);
       const irFile = runtime.irPathFor(checkpoint, found.dir);
@@ -53,15 +52,7 @@ export const embedCommand: Command = {
       const stages = ir.trunk.stages.length;
       if (stage !== undefined && stage > stages) throw new UsageError(`--stage ${stage}: the trunk has stages 1..${stages}`);
       const { files, issues } = await runtime.listImageFiles(inputs);
-      try {
-        await selectBackend((flag(args, "backend") ?? "auto") as "auto" | "tensorflow" | "wasm" | "cpu");
-      } catch (e) {
-        if (e instanceof BackendUnavailableError) {
-          reportRuntimeError("SEER7006", e.message, "run with --backend auto to fall back automatically");
-          return 1;
-        }
-        throw e;
-      }
+      if ((await selectBackendOrReport(backendPreference(args))) === null) return 1;
       const model = runtime.modelFromCheckpoint(ir, found);
       const size = imageSize ?? Math.max(...ir.augment.crops.map((c) => c.size));
       let set;

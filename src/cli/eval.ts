@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { flag, flagAll, intFlag, parseArgs, UsageError } from "./args.js";
-import { HELP_FLAG, type Command } from "./command.js";
+import { BACKEND_FLAG, backendPreference, HELP_FLAG, type Command } from "./command.js";
 import { loadExperiment } from "./load.js";
 import { readSummary } from "./run-dir.js";
-import { reportRuntimeError } from "./run.js";
+import { reportRuntimeError, selectBackendOrReport } from "./run.js";
 import { writeAtomically } from "./compile.js";
 import { PlainLogger } from "./ui/plain.js";
 import { err, out } from "./io.js";
@@ -20,7 +20,7 @@ export const evalCommand: Command = {
     { name: "protocol", short: "p", value: true, repeatable: true, doc: "run only this evaluation (its name or kind: knn, linear, finetune, lowshot); repeatable" },
     { name: "with", value: true, doc: "take the evaluate blocks (and the model) from this .seer or IR .json instead of the checkpoint's ir.json" },
     { name: "experiment", value: true, doc: "with --with: which experiment, when the file defines several" },
-    { name: "backend", value: true, choices: ["auto", "tensorflow", "wasm", "cpu"], doc: "auto: native TensorFlow if installed, else wasm, else cpu" },
+    BACKEND_FLAG,
     { name: "workers", value: true, doc: "data decoding threads (default: one per spare core)" },
     { name: "max-train", value: true, doc: "use at most N training images per evaluation (seeded, class-balanced), for a quick look" },
     { name: "max-test", value: true, doc: "score at most N test images (seeded, class-balanced)" },
@@ -49,7 +49,6 @@ export const evalCommand: Command = {
     const quiet = args.flags.has("quiet");
 
     const runtime = await import("../runtime/eval/index.js");
-    const { selectBackend, BackendUnavailableError } = await import("../runtime/backend.js");
     let found;
     try {
       found = runtime.findCheckpoint(target);
@@ -71,16 +70,8 @@ export const evalCommand: Command = {
     const only = flagAll(args, "protocol");
     checkProtocols(ir, only, runtime.evaluationKeys(ir.evaluate));
 
-    let backend;
-    try {
-      backend = await selectBackend((flag(args, "backend") ?? "auto") as "auto" | "tensorflow" | "wasm" | "cpu");
-    } catch (e) {
-      if (e instanceof BackendUnavailableError) {
-        reportRuntimeError("SEER7006", e.message, "run with --backend auto to fall back automatically");
-        return 1;
-      }
-      throw e;
-    }
+    const backend = await selectBackendOrReport(backendPreference(args));
+    if (backend === null) return 1;
     let model;
     try {
       model = runtime.modelFromCheckpoint(ir, found);

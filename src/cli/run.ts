@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { flag, flagAll, intFlag, parseArgs, UsageError } from "./args.js";
-import { HELP_FLAG, OVERRIDE_FLAG, type Command } from "./command.js";
+import { BACKEND_FLAG, backendPreference, HELP_FLAG, OVERRIDE_FLAG, type Command } from "./command.js";
 import { loadExperiment, ReportedFailure } from "./load.js";
 import { overridesFrom } from "./workspace.js";
 import { newRunDir, RunRecorder, saveSources } from "./run-dir.js";
@@ -13,6 +13,7 @@ import type { ExperimentIR } from "../compile/ir.js";
 import { diagnostic } from "../diagnostics/make.js";
 import { renderText } from "../diagnostics/render.js";
 import type { DiagnosticCode } from "../diagnostics/catalog.js";
+import type { BackendInfo, BackendPreference } from "../runtime/backend.js";
 import { WASM_HEAP_LIMIT_BYTES } from "../check/rules/memory.js";
 
 export type Presentation = "auto" | "plain" | "json" | "quiet";
@@ -22,12 +23,29 @@ export function reportRuntimeError(code: DiagnosticCode, message: string, hint?:
   err(renderText([diagnostic(code, message, undefined, hint ? { hint } : {})], new Map(), { color: Boolean(process.stderr.isTTY) }));
 }
 
+/**
+ * Starts the backend the user asked for; a forced one that cannot start is reported (SEER7006) and
+ * gives null. Loads TensorFlow.js, so only commands that compute call it.
+ */
+export async function selectBackendOrReport(preference: BackendPreference): Promise<BackendInfo | null> {
+  const { selectBackend, BackendUnavailableError } = await import("../runtime/backend.js");
+  try {
+    return await selectBackend(preference);
+  } catch (e) {
+    if (e instanceof BackendUnavailableError) {
+      reportRuntimeError("SEER7006", e.message, "run with --backend auto to fall back automatically");
+      return null;
+    }
+    throw e;
+  }
+}
+
 export const runCommand: Command = {
   name: "run",
   summary: "train an experiment in-process (TensorFlow.js), with checkpoints and evaluation",
   usage: "seerc run FILE|IR.json [-s path=value …] [--backend auto|tensorflow|wasm|cpu] [--steps N] [--resume RUN_DIR] [--runs DIR] [--json|--plain|--quiet]",
   flags: [
-    { name: "backend", value: true, choices: ["auto", "tensorflow", "wasm", "cpu"], doc: "auto: native TensorFlow if installed, else wasm, else cpu" },
+    BACKEND_FLAG,
     { name: "steps", value: true, doc: "stop after N steps in all (a short trial of a long run)" },
     { name: "resume", value: true, doc: "continue the run in RUN_DIR from its last good checkpoint" },
     { name: "runs", value: true, doc: "where run directories go (default ./runs)" },
@@ -55,12 +73,12 @@ export const runCommand: Command = {
     if (!input && resumeDir) input = join(resumeDir, "ir.json");
     if (!input) throw new UsageError("seerc run needs an experiment file (or --resume RUN_DIR); see `seerc run --help`");
     if (resumeDir && !existsSync(join(resumeDir, "checkpoints")) && !existsSync(join(resumeDir, "ir.json"))) throw new UsageError(`${resumeDir} is not a run directory (no ir.json or checkpoints/)`);
-    const backendPreference = (flag(args, "backend") ?? "auto") as "auto" | "tensorflow" | "wasm" | "cpu";
+    const preference = backendPreference(args);
     const loaded = loadExperiment(input, {
       overrides: overridesFrom(flagAll(args, "set")),
       experiment: flag(args, "experiment"),
       strict: args.flags.has("strict"),
-      backend: backendPreference === "auto" ? null : backendPreference,
+      backend: preference === "auto" ? null : preference,
     });
     const ir = loaded.ir;
     if (ir.target !== "tfjs") {
@@ -74,7 +92,7 @@ export const runCommand: Command = {
       sourceFiles: loaded.workspace ? [...loaded.workspace.program.files.keys()] : [],
       resumeDir,
       runsRoot: flag(args, "runs") ?? "runs",
-      backendPreference,
+      backendPreference: preference,
       maxSteps,
       workers,
       evaluate: !args.flags.has("no-eval"),
@@ -88,7 +106,7 @@ export interface RunExperimentOptions {
   sourceFiles: string[];
   resumeDir?: string;
   runsRoot: string;
-  backendPreference: "auto" | "tensorflow" | "wasm" | "cpu";
+  backendPreference: BackendPreference;
   maxSteps?: number;
   workers?: number;
   evaluate: boolean;
@@ -97,21 +115,12 @@ export interface RunExperimentOptions {
 
 async function runExperiment(ir: ExperimentIR, o: RunExperimentOptions): Promise<number> {
   // TensorFlow.js is loaded only here, so `seerc check` and friends start fast.
-  const { selectBackend, BackendUnavailableError } = await import("../runtime/backend.js");
   const { train, TrainingError } = await import("../runtime/train/trainer.js");
   const { DataSourceError } = await import("../runtime/data/index.js");
   const { UnsupportedSourceError } = await import("../runtime/train/specs.js");
 
-  let backend;
-  try {
-    backend = await selectBackend(o.backendPreference);
-  } catch (e) {
-    if (e instanceof BackendUnavailableError) {
-      reportRuntimeError("SEER7006", e.message, "run with --backend auto to fall back automatically");
-      return 1;
-    }
-    throw e;
-  }
+  const backend = await selectBackendOrReport(o.backendPreference);
+  if (backend === null) return 1;
   if (backend.name === "wasm" && ir.cost.activation_bytes_per_device > WASM_HEAP_LIMIT_BYTES) {
     // The wasm heap stops near 3.8 GB and a failed allocation is not detected: refuse before step one.
     const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;

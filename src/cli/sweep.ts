@@ -2,7 +2,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { flag, flagAll, intFlag, parseArgs, UsageError, type ParsedArgs } from "./args.js";
-import { HELP_FLAG, OVERRIDE_FLAG, type Command } from "./command.js";
+import { BACKEND_FLAG, HELP_FLAG, OVERRIDE_FLAG, type Command } from "./command.js";
+import type { BackendPreference } from "../runtime/backend.js";
 import { ReportedFailure } from "./load.js";
 import { checkFiles, overridesFrom, printDiagnostics, type Workspace } from "./workspace.js";
 import { writeAtomically } from "./compile.js";
@@ -31,8 +32,6 @@ import {
 import { summaryTable, writeResults } from "../sweep/results.js";
 import type { SweepEvent } from "../sweep/events.js";
 
-type Backend = "auto" | "tensorflow" | "wasm" | "cpu";
-
 export const sweepCommand: Command = {
   name: "sweep",
   summary: "expand a sweep into trials, check them, and run them in parallel (resumable) or emit a SLURM array",
@@ -40,7 +39,7 @@ export const sweepCommand: Command = {
   flags: [
     { name: "dry-run", doc: "list the trials (assignment, IR hash, estimated time) and check them; run nothing" },
     { name: "parallel", value: true, doc: "trials at once (default: the sweep's `parallel`)" },
-    { name: "backend", value: true, choices: ["auto", "tensorflow", "wasm", "cpu"], doc: "backend of every trial's `seerc run`" },
+    { ...BACKEND_FLAG, doc: "backend of every trial's `seerc run`" },
     { name: "steps", value: true, doc: "stop every trial after N steps (a quick pass over the space)" },
     { name: "workers", value: true, doc: "data decoding threads per trial (default: the spare cores shared out)" },
     { name: "sweeps", value: true, doc: "where sweep directories go (default ./sweeps)" },
@@ -67,7 +66,8 @@ export const sweepCommand: Command = {
     if (steps === 0) throw new UsageError("--steps needs at least 1");
     const parallel = intFlag(args, "parallel");
     if (parallel === 0) throw new UsageError("--parallel needs at least 1");
-    const backend = flag(args, "backend") as Backend | undefined;
+    // Absent on a resume means the sweep's own backend, so no default here.
+    const backend = flag(args, "backend") as BackendPreference | undefined;
     const emit = flag(args, "emit");
     const modes = [args.flags.has("dry-run") ? "--dry-run" : null, emit ? "--emit" : null, args.flags.has("resume") ? "--resume" : null].filter(Boolean);
     if (modes.length > 1) throw new UsageError(`${modes.join(" and ")} cannot be combined`);
@@ -104,7 +104,7 @@ export const sweepCommand: Command = {
   },
 };
 
-function loadSweep(file: string, args: ParsedArgs, backend: Backend | undefined): { ws: Workspace; sweep: SweepResult; diagnostics: Diagnostic[] } {
+function loadSweep(file: string, args: ParsedArgs, backend: BackendPreference | undefined): { ws: Workspace; sweep: SweepResult; diagnostics: Diagnostic[] } {
   let ws: Workspace;
   try {
     ws = checkFiles([resolve(file)], { overrides: overridesFrom(flagAll(args, "set")), backend: backend && backend !== "auto" ? backend : null });
@@ -219,7 +219,7 @@ async function emitSlurmFiles(
 
 // ---- running -------------------------------------------------------------------------------
 
-async function runSweepHere(plan: SweepPlan, file: string, args: ParsedArgs, o: { steps: number | undefined; parallel: number | undefined; backend: Backend | undefined }): Promise<number> {
+async function runSweepHere(plan: SweepPlan, file: string, args: ParsedArgs, o: { steps: number | undefined; parallel: number | undefined; backend: BackendPreference | undefined }): Promise<number> {
   const root = resolve(flag(args, "sweeps") ?? "sweeps");
   const dir = join(root, plan.dirName!);
   const resume = args.flags.has("resume");
@@ -260,7 +260,7 @@ async function runSweepHere(plan: SweepPlan, file: string, args: ParsedArgs, o: 
     }
   }
   // Options of a resumed sweep stay those it started with, unless given again.
-  const backend = o.backend ?? (state.options.backend as Backend);
+  const backend = o.backend ?? (state.options.backend as BackendPreference);
   const steps = o.steps ?? state.options.steps ?? null;
   const parallel = o.parallel ?? plan.settings.parallel;
   state.options = { ...state.options, backend, steps, parallel };
