@@ -7,6 +7,7 @@ import { MAX_NESTING, parseSource } from "../../src/language/parse.js";
 import { formatSource } from "../../src/language/format.js";
 import { checkText, SNIPPET_PATH } from "../check/helpers.js";
 import { seerFilesUnder, withoutPositions } from "./helpers.js";
+import { seededRandom } from "../../src/sweep/expand.js";
 
 /**
  * A seeded corpus of broken inputs made from the repository's valid files. For every input the
@@ -17,18 +18,6 @@ import { seerFilesUnder, withoutPositions } from "./helpers.js";
 
 /** Generous on purpose: a shared 2-core machine must not make this flaky; real inputs take milliseconds. */
 const TIME_BOUND_MS = 5000;
-
-/** mulberry32: a small seeded generator, so every run sees the same corpus. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Coarse tokens of .seer text, found independently of the lexer under test: spans of [start, end). */
 function coarseTokens(text: string): Array<[number, number]> {
@@ -97,7 +86,7 @@ interface Mutant {
 }
 
 function mutants(file: string, text: string, seed: number, perKind: number): Mutant[] {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const pick = (n: number) => Math.floor(rand() * n);
   const tokens = coarseTokens(text);
   const short = file.split("/").slice(-2).join("/");

@@ -3,24 +3,14 @@ import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { createOptimizer, isBiasOrNormByName, slotKey } from "../../src/runtime/optim/index.js";
 import type { Optimizer, OptimizerSpec } from "../../src/runtime/optim/index.js";
+import { seededRandom } from "../../src/sweep/expand.js";
 
 await tf.setBackend("cpu");
 
 // ---------- fixtures ----------
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomValues(length: number, seed: number, scale = 1): number[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return Array.from({ length }, () => Math.fround((2 * next() - 1) * scale));
 }
 

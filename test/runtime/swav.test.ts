@@ -5,6 +5,7 @@ import { swavLoss } from "../../src/runtime/swav/loss.js";
 import { EmbeddingQueue } from "../../src/runtime/swav/queue.js";
 import { withoutGradient } from "../../src/runtime/swav/no-gradient.js";
 import { sinkhorn, sinkhornWithQueue } from "../../src/runtime/swav/sinkhorn.js";
+import { seededRandom } from "../../src/sweep/expand.js";
 
 await tf.setBackend("cpu");
 
@@ -73,20 +74,9 @@ function referenceLoss(scoresPerCrop: Matrix[], assignCrops: number[], codes: Ma
   return total / assignCrops.length;
 }
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Values in [-scale, scale], rounded to float32 so the reference sees exactly what tfjs sees. */
 function randomMatrix(rows: number, columns: number, seed: number, scale = 1): Matrix {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return Array.from({ length: rows }, () => Array.from({ length: columns }, () => Math.fround((2 * next() - 1) * scale)));
 }
 
