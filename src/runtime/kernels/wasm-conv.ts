@@ -85,15 +85,7 @@ export function conv2dBackpropFilter(
   const simd =
     pointwise && pixels < SIMD_MIN_POINTWISE_PIXELS
       ? null
-      : simdWeightGradient(calls, x, dy, {
-          filterHeight: kh,
-          filterWidth: kw,
-          strideHeight: sh,
-          strideWidth: sw,
-          padTop: top,
-          padLeft: left,
-          groups: 1,
-        });
+      : simdWeightGradient(calls, x, dy, info, 1);
   if (simd !== null) return simd;
   if (pointwise) {
     const used = sh === 1 && sw === 1 ? x : subsample(calls, x, sh, sw, oh, ow);

@@ -302,15 +302,7 @@ function groupedBackpropInput(calls: KernelCalls, dy: tf.TensorInfo, filter: tf.
 function groupedBackpropFilter(calls: KernelCalls, x: tf.TensorInfo, dy: tf.TensorInfo, attrs: GroupedConvAttrs): tf.TensorInfo {
   const g = geometry(attrs);
   const [kh, kw, groupIn, outChannels] = attrs.filterShape;
-  const simd = simdWeightGradient(calls, x, dy, {
-    filterHeight: kh,
-    filterWidth: kw,
-    strideHeight: g.info.strideHeight,
-    strideWidth: g.info.strideWidth,
-    padTop: g.info.padInfo.top,
-    padLeft: g.info.padInfo.left,
-    groups: g.groups,
-  });
+  const simd = simdWeightGradient(calls, x, dy, g.info, g.groups);
   if (simd !== null) return simd;
   const out = calls.alloc([kh, kw, groupIn, outChannels], true);
   if (g.centreOnly) {

@@ -134,8 +134,7 @@ function tapMatrices(calls: KernelCalls, filter: tf.TensorInfo, g: GroupedGeomet
  */
 export function simdGroupedInputGradient(calls: KernelCalls, dy: tf.TensorInfo, filter: tf.TensorInfo, g: GroupedGeometry): tf.TensorInfo | null {
   const { info } = g;
-  const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
-  const { strideHeight: sh, strideWidth: sw } = info;
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const reduction = g.groupOut;
   const written = g.groupIn;
   const pays = sh > 1 || sw > 1 || oh * ow <= 4;
@@ -143,32 +142,14 @@ export function simdGroupedInputGradient(calls: KernelCalls, dy: tf.TensorInfo, 
   const simd = simdModule(calls.backend, `grouped input gradient K=${reduction}`, writeModule(reduction));
   if (simd === null) return null;
   const vectors = written % 8 === 0 ? 2 : 1;
-  const { top, left } = info.padInfo;
-  const xChannels = g.groupIn * g.groups;
-  const yChannels = g.groupOut * g.groups;
-  const dx = calls.alloc([n, h, w, xChannels], true);
+  const dx = calls.alloc([n, h, w, inChannels], true);
   const matrices = tapMatrices(calls, filter, g, vectors);
   const xAt = heapOffset(calls.view(dx));
   const yAt = heapOffset(calls.view(dy));
   const matrixAt = heapOffset(calls.view(matrices));
   const tiles = written / (4 * vectors);
   const matrixSize = reduction * 4 * vectors;
-  const walks = tapWalks({
-    batch: n,
-    inHeight: h,
-    inWidth: w,
-    xChannels,
-    outHeight: oh,
-    outWidth: ow,
-    yChannels,
-    filterHeight: kh,
-    filterWidth: kw,
-    strideHeight: sh,
-    strideWidth: sw,
-    padTop: top,
-    padLeft: left,
-  });
-  for (const walk of walks) {
+  for (const walk of tapWalks(info)) {
     // The innermost level is cut into runs of PIXELS: the columns when there are enough of them,
     // else the images (small feature maps in late stages).
     const levels = walk.cols.count >= PIXELS ? [walk.images, walk.rows, walk.cols] : [walk.rows, walk.cols, walk.images];

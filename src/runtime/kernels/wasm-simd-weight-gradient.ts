@@ -141,33 +141,21 @@ function weightGradientBlock(
   }
 }
 
-/** The convolution whose weight gradient is wanted (NHWC; padding as tfjs computed it). */
-export interface WeightGradientGeometry {
-  readonly filterHeight: number;
-  readonly filterWidth: number;
-  readonly strideHeight: number;
-  readonly strideWidth: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-  /** Channel groups: group g reads input channels [g·Cin/G, (g+1)·Cin/G) and writes outputs [g·Cout/G, ...). */
-  readonly groups: number;
-}
-
 /**
  * The weight gradient [KH, KW, Cin/G, Cout] of a (grouped) convolution with the SIMD kernel, or
- * null when it cannot run here (see simdModule; output channels per group not a multiple of 4), in which
- * case the caller uses its XNNPACK formulation.
+ * null when it cannot run here (see simdModule; output channels per group not a multiple of 4), in
+ * which case the caller uses its XNNPACK formulation. `info` describes the whole convolution (all
+ * channels); group g reads input channels [g·Cin/G, (g+1)·Cin/G) and writes outputs [g·Cout/G, ...).
  */
 export function simdWeightGradient(
   calls: KernelCalls,
   x: tf.TensorInfo,
   dy: tf.TensorInfo,
-  geometry: WeightGradientGeometry,
+  info: tf.backend_util.Conv2DInfo,
+  groups: number,
 ): tf.TensorInfo | null {
-  const [n, h, w, channels] = x.shape;
-  const [, outH, outW, outChannels] = dy.shape;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padTop, padLeft, groups } = geometry;
-  const groupIn = channels / groups;
+  const { filterHeight: kh, filterWidth: kw, inChannels, outChannels } = info;
+  const groupIn = inChannels / groups;
   const groupOut = outChannels / groups;
   if (groupOut % 4 !== 0) return null;
   const exports = simdModule(calls.backend, "weight gradient", writeTiles);
@@ -177,22 +165,7 @@ export function simdWeightGradient(
   const xBase = heapOffset(calls.view(x));
   const dyBase = heapOffset(calls.view(dy));
   const outBase = heapOffset(calls.view(out));
-  const walks = tapWalks({
-    batch: n,
-    inHeight: h,
-    inWidth: w,
-    xChannels: channels,
-    outHeight: outH,
-    outWidth: outW,
-    yChannels: outChannels,
-    filterHeight: kh,
-    filterWidth: kw,
-    strideHeight: sh,
-    strideWidth: sw,
-    padTop,
-    padLeft,
-  });
-  for (const walk of walks) {
+  for (const walk of tapWalks(info)) {
     const xAt = xBase + walk.xOffset;
     const dyAt = dyBase + walk.yOffset;
     const outAt = outBase + walk.tap * groupIn * outChannels;

@@ -99,23 +99,6 @@ export interface WalkExtent {
   readonly yStride: number;
 }
 
-/** A convolution x [N, H, W, Cx] → y [N, OH, OW, Cy] (NHWC; padding as tfjs computed it). */
-export interface ConvolutionWalkGeometry {
-  readonly batch: number;
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly xChannels: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
-  readonly yChannels: number;
-  readonly filterHeight: number;
-  readonly filterWidth: number;
-  readonly strideHeight: number;
-  readonly strideWidth: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-}
-
 /**
  * The pixels one filter tap (a, b) pairs up, for a chunk of images: the output pixels
  * (n, oh, ow) whose tap lands inside the input, as three walk levels (images, rows, columns), and
@@ -141,30 +124,34 @@ function validOutputRange(size: number, outSize: number, tap: number, stride: nu
 }
 
 /**
- * Every tap's walk (taps that meet no input are left out), chunk of images by chunk: each tap (and
+ * Every tap's walk over a convolution x [N, H, W, inChannels] → y [N, OH, OW, outChannels] as tfjs
+ * describes it (taps that meet no input are left out), chunk of images by chunk: each tap (and
  * each group and tile of the caller) walks the images again, so a chunk sized to stay in cache is
  * walked by all of them before the next is read.
  */
-export function* tapWalks(g: ConvolutionWalkGeometry): Generator<TapWalk> {
-  const imageX = g.inHeight * g.inWidth * g.xChannels;
-  const imageY = g.outHeight * g.outWidth * g.yChannels;
+export function* tapWalks(info: tf.backend_util.Conv2DInfo): Generator<TapWalk> {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
+  const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const { top, left } = info.padInfo;
+  const imageX = inHeight * inWidth * inChannels;
+  const imageY = outHeight * outWidth * outChannels;
   const chunk = Math.max(1, Math.floor(CHUNK_VALUES / (imageX + imageY)));
-  for (let first = 0; first < g.batch; first += chunk) {
-    const images = { count: Math.min(chunk, g.batch - first), xStride: imageX, yStride: imageY };
-    for (let a = 0; a < g.filterHeight; a++) {
-      const [row0, row1] = validOutputRange(g.inHeight, g.outHeight, a, g.strideHeight, g.padTop);
+  for (let first = 0; first < batchSize; first += chunk) {
+    const images = { count: Math.min(chunk, batchSize - first), xStride: imageX, yStride: imageY };
+    for (let a = 0; a < filterHeight; a++) {
+      const [row0, row1] = validOutputRange(inHeight, outHeight, a, strideHeight, top);
       if (row1 <= row0) continue;
-      const rows = { count: row1 - row0, xStride: g.strideHeight * g.inWidth * g.xChannels, yStride: g.outWidth * g.yChannels };
-      for (let b = 0; b < g.filterWidth; b++) {
-        const [col0, col1] = validOutputRange(g.inWidth, g.outWidth, b, g.strideWidth, g.padLeft);
+      const rows = { count: row1 - row0, xStride: strideHeight * inWidth * inChannels, yStride: outWidth * outChannels };
+      for (let b = 0; b < filterWidth; b++) {
+        const [col0, col1] = validOutputRange(inWidth, outWidth, b, strideWidth, left);
         if (col1 <= col0) continue;
         yield {
-          tap: a * g.filterWidth + b,
-          xOffset: first * imageX + ((row0 * g.strideHeight + a - g.padTop) * g.inWidth + (col0 * g.strideWidth + b - g.padLeft)) * g.xChannels,
-          yOffset: first * imageY + (row0 * g.outWidth + col0) * g.yChannels,
+          tap: a * filterWidth + b,
+          xOffset: first * imageX + ((row0 * strideHeight + a - top) * inWidth + (col0 * strideWidth + b - left)) * inChannels,
+          yOffset: first * imageY + (row0 * outWidth + col0) * outChannels,
           images,
           rows,
-          cols: { count: col1 - col0, xStride: g.strideWidth * g.xChannels, yStride: g.yChannels },
+          cols: { count: col1 - col0, xStride: strideWidth * inChannels, yStride: outChannels },
         };
       }
     }
